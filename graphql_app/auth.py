@@ -1,0 +1,155 @@
+"""JWT bearer authentication (DESIGN §7) and the principal every request acts as."""
+
+from __future__ import annotations
+
+import enum
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from graphql_app.errors import Unauthenticated
+from graphql_app.settings import Settings
+
+ALLOWED_ALGORITHMS = {"HS256", "RS256"}
+
+
+class Role(enum.StrEnum):
+    MEMBER = "MEMBER"
+    ORG_USER = "ORG_USER"
+    ORG_ADMIN = "ORG_ADMIN"
+    PLATFORM_ADMIN = "PLATFORM_ADMIN"
+
+
+ORGANISATION_ROLES = frozenset({Role.ORG_USER, Role.ORG_ADMIN, Role.PLATFORM_ADMIN})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: the verified claims of a token."""
+
+    subject: str
+    tenant_id: str
+    roles: frozenset[Role]
+    member_id: uuid.UUID | None = None
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return Role.PLATFORM_ADMIN in self.roles
+
+    def has_any_role(self, roles: frozenset[Role] | set[Role]) -> bool:
+        return bool(self.roles & roles)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with the configured algorithm; refuses `none` and unexpected algorithms."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.algorithm = settings.jwt_algorithm
+        if self.algorithm not in ALLOWED_ALGORITHMS:
+            raise ValueError(f"MATCHGRAPH_JWT_ALGORITHM must be one of {sorted(ALLOWED_ALGORITHMS)}")
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self._jwks_client = None
+        if self.algorithm == "HS256":
+            secret = settings.resolved_jwt_secret()
+            if not secret:
+                raise ValueError("MATCHGRAPH_JWT_SECRET must be set when using an external database.")
+            self._key: Any = secret
+        elif settings.jwt_jwks_url:
+            self._jwks_client = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True)
+            self._key = None
+        elif settings.jwt_public_key:
+            self._key = settings.jwt_public_key
+        else:
+            raise ValueError("RS256 needs MATCHGRAPH_JWT_PUBLIC_KEY or MATCHGRAPH_JWT_JWKS_URL.")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("The bearer token is malformed.") from exc
+        if header.get("alg") != self.algorithm:
+            raise Unauthenticated(f"Tokens must be signed with {self.algorithm}.")
+        key = self._jwks_client.get_signing_key_from_jwt(token).key if self._jwks_client else self._key
+        options = {"require": ["exp", "sub", "tenant_id"]}
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self.algorithm],
+                issuer=self.issuer,
+                audience=self.audience,
+                options={**options, "verify_aud": self.audience is not None},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("The bearer token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"The bearer token is invalid: {exc}.") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    raw_roles = claims.get("roles") or []
+    if isinstance(raw_roles, str):
+        raw_roles = [raw_roles]
+    try:
+        roles = frozenset(Role(r) for r in raw_roles)
+    except ValueError as exc:
+        raise Unauthenticated(f"The token names an unknown role: {exc}.") from exc
+    member_id = None
+    if claims.get("member_id"):
+        try:
+            member_id = uuid.UUID(str(claims["member_id"]))
+        except ValueError as exc:
+            raise Unauthenticated("The token's member_id is not a UUID.") from exc
+    return Principal(
+        subject=str(claims["sub"]), tenant_id=str(claims["tenant_id"]), roles=roles, member_id=member_id
+    )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header value, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("The Authorization header must be `Bearer <token>`.")
+    return token.strip()
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    subject: str,
+    tenant_id: str,
+    roles: list[str],
+    member_id: str | None = None,
+    ttl_seconds: int = 12 * 3600,
+    private_key: str | None = None,
+) -> str:
+    """A development token signed with the configured secret (HS256) or a given RS256 private key."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "tenant_id": tenant_id,
+        "roles": [Role(r).value for r in roles],
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if member_id:
+        claims["member_id"] = member_id
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if settings.jwt_algorithm == "RS256":
+        if not private_key:
+            raise ValueError("Minting an RS256 token needs the private key (--private-key-file).")
+        return jwt.encode(claims, private_key, algorithm="RS256")
+    secret = settings.resolved_jwt_secret()
+    if not secret:
+        raise ValueError("Set MATCHGRAPH_JWT_SECRET to mint tokens for an external database.")
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,67 @@
+"""The per-request (per-event for subscriptions) context every resolver receives as ``info.context``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql_app.auth import Principal
+from graphql_app.clock import Clock
+from graphql_app.db.engine import Database
+from graphql_app.errors import MatchgraphError, Unauthenticated
+from graphql_app.matching.embeddings import Embedder
+from graphql_app.settings import Settings
+
+
+@dataclass
+class AppServices:
+    """Process-wide services the app holds for its lifetime."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    embedder: Embedder | None = None
+
+    def require_embedder(self) -> Embedder:
+        if self.embedder is None:  # loaded at start-up; only reachable if start-up was skipped
+            from graphql_app.matching.embeddings import load_embedder
+
+            self.embedder = load_embedder(self.settings.embedding_model)
+        return self.embedder
+
+
+@dataclass
+class Context:
+    """What a resolver may use: the caller, the database, per-request DataLoaders, the clock."""
+
+    services: AppServices
+    principal: Principal | None
+    auth_error: MatchgraphError | None = None
+    request: Any = None
+    response: Any = None
+    _loaders: Any = field(default=None, repr=False)
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def loaders(self):  # noqa: ANN201 - resolvers.loaders.Loaders, imported lazily to avoid a cycle
+        if self._loaders is None:
+            from resolvers.loaders import Loaders
+
+            self._loaders = Loaders(self.services.db, self.viewer)
+        return self._loaders
+
+    @property
+    def viewer(self) -> Principal:
+        """The authenticated principal; raises UNAUTHENTICATED when there is none."""
+        if self.auth_error is not None:
+            raise self.auth_error
+        if self.principal is None:
+            raise Unauthenticated("Authentication required: send `Authorization: Bearer <token>`.")
+        return self.principal

@@ -1,0 +1,1 @@
+"""Database access: embedded Postgres, engines, table models."""

@@ -1,0 +1,104 @@
+"""SQLAlchemy async engines.
+
+Two views of one connection pool:
+
+* ``engine`` — transactional, for writes (``async with db.transaction() as conn``).
+* ``read_engine`` — the same pool in AUTOCOMMIT, for read paths: one SELECT is one round trip, with no
+  BEGIN/ROLLBACK around it (DESIGN §9: keep read paths to one statement per batch).
+
+Every statement sent is counted in a context variable so tests can assert statement budgets.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+#: Statements (including BEGIN/COMMIT/ROLLBACK) sent while a :class:`StatementLog` is active.
+_active_log: contextvars.ContextVar[StatementLog | None] = contextvars.ContextVar("statement_log", default=None)
+
+
+@dataclass
+class StatementLog:
+    """Collects the SQL statements sent inside ``with count_statements() as log``."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class count_statements:  # noqa: N801 - reads as a verb at the call site
+    """Context manager counting statements sent by the current task and the tasks it spawns."""
+
+    def __enter__(self) -> StatementLog:
+        self.log = StatementLog()
+        self._token = _active_log.set(self.log)
+        return self.log
+
+    def __exit__(self, *exc: object) -> None:
+        _active_log.reset(self._token)
+
+
+def _record(statement: str) -> None:
+    log = _active_log.get()
+    if log is not None:
+        log.statements.append(statement)
+
+
+def _install_statement_counter(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _on_execute(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        _record(statement)
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        if conn.get_isolation_level() != "AUTOCOMMIT":
+            _record("BEGIN")
+
+    @event.listens_for(sync_engine, "commit")
+    def _on_commit(conn):  # noqa: ANN001
+        _record("COMMIT")
+
+    @event.listens_for(sync_engine, "rollback")
+    def _on_rollback(conn):  # noqa: ANN001
+        _record("ROLLBACK")
+
+
+class Database:
+    """Owns the engines of one database URL."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=False,
+            connect_args={"server_settings": {"application_name": "matchgraph"}},
+        )
+        _install_statement_counter(self.engine)
+        self.read_engine: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncConnection]:
+        """An autocommit connection for read-only statements."""
+        async with self.read_engine.connect() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,23 @@
+"""Tenant scoping, in one place: every read of tenant data goes through :func:`scoped`.
+
+Companies, grant matches and computations carry ``tenant_id``. A principal sees the rows of its own tenant;
+``PLATFORM_ADMIN`` sees every tenant's. Grants are a platform-wide catalogue and are not scoped.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, Table
+
+from graphql_app.auth import Principal
+
+
+def scoped(query: Select, table: Table, principal: Principal) -> Select:
+    """``query`` restricted to the rows of ``table`` the principal may see."""
+    if principal.is_platform_admin:
+        return query
+    return query.where(table.c.tenant_id == principal.tenant_id)
+
+
+def visible_tenant(principal: Principal, tenant_id: str) -> bool:
+    """Whether a row of ``tenant_id`` is visible to the principal (for rows already loaded)."""
+    return principal.is_platform_admin or principal.tenant_id == tenant_id

@@ -1,0 +1,1 @@
+"""Demo data: deterministic companies and grants for exploring the API and for benchmarks."""

@@ -1,0 +1,63 @@
+"""Errors clients see, each with an ``extensions.code`` (DESIGN §6). Anything else is masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class MatchgraphError(Exception):
+    """Base of the errors whose message is safe to show to the client."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = {"code": self.code, **extensions}
+
+
+class Unauthenticated(MatchgraphError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(MatchgraphError):
+    code = "FORBIDDEN"
+
+
+class NotFound(MatchgraphError):
+    """Also raised for another tenant's data, so its existence is not revealed."""
+
+    code = "NOT_FOUND"
+
+
+class BadUserInput(MatchgraphError):
+    code = "BAD_USER_INPUT"
+
+
+class Conflict(MatchgraphError):
+    code = "CONFLICT"
+
+
+def not_found(kind: str, ident: object) -> NotFound:
+    return NotFound(f"{kind} {ident} was not found.", kind=kind)
+
+
+def is_client_safe(error: GraphQLError) -> bool:
+    """True for errors whose message may be shown: ours, and GraphQL syntax/validation errors."""
+    original = error.original_error
+    if original is None:
+        return True  # parse/validation errors raised by graphql-core itself
+    if isinstance(original, MatchgraphError):
+        return True
+    return isinstance(original, GraphQLError) and original.original_error is None
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask everything that is not client-safe (used by Strawberry's MaskErrors extension)."""
+    return not is_client_safe(error)
+
+
+def graphql_error_for(exc: MatchgraphError) -> GraphQLError:
+    return GraphQLError(exc.message, extensions=exc.extensions, original_error=exc)

@@ -1,0 +1,476 @@
+"""Grant matching scores (DESIGN §4): one company against many candidate grants, vectorised with numpy.
+
+The SQL layer pre-filters and loads candidates column-wise into ``GrantCandidates`` (cosine similarity and
+the summed peer signal come precomputed), ``score_grants_for_company`` scores them all at once,
+``rank_grant_matches`` picks the listed ones and ``explain_grant_match`` words one of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from graphql_app.matching.nace import best_nace_overlap, normalise_nace_code
+from graphql_app.matching.vocabulary import RECOGNISED_ENVIRONMENTAL_CERTIFICATIONS
+
+COMPONENT_WEIGHTS: dict[str, float] = {
+    "semantic": 0.25,
+    "rule": 0.30,
+    "carbon": 0.25,
+    "collaborative": 0.10,
+    "recency": 0.10,
+}
+CARBON_FOCUS_MULTIPLIER = 1.2
+
+#: rule = 0.4·country + 0.4·nace + 0.2·size
+RULE_WEIGHTS: dict[str, float] = {"country": 0.4, "nace": 0.4, "size": 0.2}
+#: carbon = 0.5·categories + 0.25·certification + 0.25·taxonomy
+CARBON_WEIGHTS: dict[str, float] = {"categories": 0.5, "certification": 0.25, "taxonomy": 0.25}
+
+LISTED_SCORE = 1.0  # country/size: the grant lists the company's value
+UNRESTRICTED_ELIGIBILITY_SCORE = 0.8  # country/size: the grant restricts nothing
+NOT_LISTED_SCORE = 0.0  # country/size: restricted and not listed -> disqualified
+UNNAMED_SHARE_SCORE = 0.5  # categories/taxonomy when the grant names none
+
+#: Peer signal per interaction (times the peer's cosine similarity); see ``peer_signals``.
+PEER_SIGNAL_WEIGHTS: dict[str, float] = {"saved": 1.0, "viewed": 0.25, "dismissed": -1.0}
+PEER_SIGNAL_SCALE = 3.0  # collaborative = 0.5 + 0.5·tanh(sum / 3)
+
+URGENT_DAYS = 30  # recency 1.0 up to this many days left
+RELAXED_DAYS = 180  # recency 0.4 from this many days left
+RELAXED_RECENCY = 0.4
+ROLLING_RECENCY = 0.5
+HIGH_SEMANTIC_SIMILARITY = 0.5  # semantic score from which a reason mentions it
+
+
+@dataclass(frozen=True)
+class CompanyProfile:
+    """What grant scoring needs to know about a company. NACE codes are normalised on construction."""
+
+    country: str
+    nace_codes: tuple[str, ...]
+    size: str
+    carbon_categories: frozenset[str] = frozenset()
+    certifications: frozenset[str] = frozenset()
+    taxonomy_objectives: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nace_codes", tuple(normalise_nace_code(c) for c in self.nace_codes))
+        object.__setattr__(self, "carbon_categories", frozenset(self.carbon_categories))
+        object.__setattr__(self, "certifications", frozenset(self.certifications))
+        object.__setattr__(self, "taxonomy_objectives", frozenset(self.taxonomy_objectives))
+
+
+@dataclass
+class GrantCandidates:
+    """Candidate grants, column-oriented: entry ``i`` of every field belongs to the same grant.
+
+    Empty ``countries``/``nace_codes``/``sizes`` mean unrestricted. ``days_left`` is whole days until the
+    deadline (NaN = rolling, negative = closed). ``peer_signal`` is ``peer_signal_sum`` over the grant's
+    peer interactions (0 = none); ``peers_saved`` counts the similar companies that saved it.
+    """
+
+    ids: list[Any]
+    cosine_similarity: np.ndarray
+    countries: list[frozenset[str]]
+    nace_codes: list[tuple[str, ...]]
+    sizes: list[frozenset[str]]
+    carbon_categories: list[frozenset[str]]
+    certifications: list[frozenset[str]]
+    taxonomy_objectives: list[frozenset[str]]
+    is_carbon_focused: np.ndarray
+    days_left: np.ndarray
+    peer_signal: np.ndarray
+    peers_saved: np.ndarray
+
+    def __post_init__(self) -> None:
+        # Equal sets become one object, so per-distinct memoisation in scoring hits by identity (fast).
+        self.countries = _interned(self.countries, frozenset)
+        self.nace_codes = _interned(self.nace_codes, tuple)
+        self.sizes = _interned(self.sizes, frozenset)
+        self.carbon_categories = _interned(self.carbon_categories, frozenset)
+        self.certifications = _interned(self.certifications, frozenset)
+        self.taxonomy_objectives = _interned(self.taxonomy_objectives, frozenset)
+        self.cosine_similarity = np.asarray(self.cosine_similarity, dtype=np.float64)
+        self.is_carbon_focused = np.asarray(self.is_carbon_focused, dtype=bool)
+        self.days_left = np.asarray(self.days_left, dtype=np.float64)
+        self.peer_signal = np.asarray(self.peer_signal, dtype=np.float64)
+        self.peers_saved = np.asarray(self.peers_saved, dtype=np.int64)
+        n = len(self.ids)
+        for name in (
+            "cosine_similarity",
+            "countries",
+            "nace_codes",
+            "sizes",
+            "carbon_categories",
+            "certifications",
+            "taxonomy_objectives",
+            "is_carbon_focused",
+            "days_left",
+            "peer_signal",
+            "peers_saved",
+        ):
+            length = len(getattr(self, name))
+            if length != n:
+                raise ValueError(f"GrantCandidates.{name} has {length} entries, expected {n}")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> GrantCandidates:
+        """Build from per-grant mappings keyed like the fields (``id`` for the id).
+
+        Missing keys default to: cosine 0, unrestricted/empty sets, not carbon-focused, rolling
+        (``days_left`` None), no peer signal.
+        """
+        rows = list(rows)
+
+        def column(key: str, default: Any = None) -> list[Any]:
+            return [row.get(key, default) for row in rows]
+
+        def sets(key: str) -> list[frozenset[str]]:
+            return _interned((row.get(key) or () for row in rows), frozenset)
+
+        return cls(
+            ids=column("id"),
+            cosine_similarity=np.array(column("cosine_similarity", 0.0), dtype=np.float64),
+            countries=sets("countries"),
+            nace_codes=_interned((row.get("nace_codes") or () for row in rows), tuple),
+            sizes=sets("sizes"),
+            carbon_categories=sets("carbon_categories"),
+            certifications=sets("certifications"),
+            taxonomy_objectives=sets("taxonomy_objectives"),
+            is_carbon_focused=np.array([bool(v) for v in column("is_carbon_focused", False)], dtype=bool),
+            days_left=np.array([math.nan if v is None else v for v in column("days_left")], dtype=np.float64),
+            peer_signal=np.array([v or 0.0 for v in column("peer_signal", 0.0)], dtype=np.float64),
+            peers_saved=np.array([v or 0 for v in column("peers_saved", 0)], dtype=np.int64),
+        )
+
+
+@dataclass
+class GrantScoreTable:
+    """Scores aligned with the candidates. ``total`` is 0 for every ineligible grant."""
+
+    semantic: np.ndarray
+    rule: np.ndarray
+    carbon: np.ndarray
+    collaborative: np.ndarray
+    recency: np.ndarray
+    country: np.ndarray
+    nace: np.ndarray
+    size: np.ndarray
+    categories: np.ndarray
+    certification: np.ndarray
+    taxonomy: np.ndarray
+    weighted_total: np.ndarray  # weighted sum of the components, before the carbon bonus
+    carbon_bonus_applied: np.ndarray  # bool
+    total: np.ndarray
+    disqualified: np.ndarray  # bool: country or size restricted and the company's not listed
+    closed: np.ndarray  # bool: deadline passed
+    eligible: np.ndarray = field(init=False)  # bool: neither disqualified nor closed
+
+    def __post_init__(self) -> None:
+        self.eligible = ~(self.disqualified | self.closed)
+
+    def __len__(self) -> int:
+        return len(self.total)
+
+
+@dataclass(frozen=True)
+class GrantMatchExplanation:
+    """Human-readable reasons and a JSON-serialisable score breakdown for one grant."""
+
+    reasons: list[str]
+    breakdown: dict[str, Any]
+
+
+def _interned(values: Iterable[Any], convert: Callable[[Any], Hashable]) -> list[Any]:
+    """``convert`` applied to every value, equal results sharing one object."""
+    pool: dict[Hashable, Hashable] = {}
+    return [pool.setdefault(value, value) for value in map(convert, values)]
+
+
+class _Memo(dict):
+    """A dict that computes missing values with ``compute(key)``: one evaluation per distinct key."""
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key: Hashable) -> Any:
+        value = self[key] = self.compute(key)
+        return value
+
+
+def _per_distinct(values: Sequence[Any], compute: Callable[[Any], float]) -> np.ndarray:
+    """``compute`` applied to every value, evaluated once per distinct value, as a float64 array."""
+    memo = _Memo(compute)
+    return np.fromiter(map(memo.__getitem__, values), dtype=np.float64, count=len(values))
+
+
+def _eligibility_score(company_value: str) -> Callable[[frozenset[str]], float]:
+    def score(allowed: frozenset[str]) -> float:
+        if not allowed:
+            return UNRESTRICTED_ELIGIBILITY_SCORE
+        return LISTED_SCORE if company_value in allowed else NOT_LISTED_SCORE
+
+    return score
+
+
+def _share_score(company_values: frozenset[str]) -> Callable[[frozenset[str]], float]:
+    def score(wanted: frozenset[str]) -> float:
+        if not wanted:
+            return UNNAMED_SHARE_SCORE
+        return len(wanted & company_values) / len(wanted)
+
+    return score
+
+
+def _recognised_certifications(grant_certifications: frozenset[str]) -> frozenset[str]:
+    return grant_certifications or frozenset(RECOGNISED_ENVIRONMENTAL_CERTIFICATIONS)
+
+
+def _certification_score(company_certifications: frozenset[str]) -> Callable[[frozenset[str]], float]:
+    def score(grant_certifications: frozenset[str]) -> float:
+        return 1.0 if company_certifications & _recognised_certifications(grant_certifications) else 0.0
+
+    return score
+
+
+def recency_scores(days_left: np.ndarray) -> np.ndarray:
+    """Deadline urgency: ≤30 days 1.0, then linearly down to 0.4 at 180 days and beyond; NaN (rolling) 0.5."""
+    d = np.asarray(days_left, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        sliding = 1.0 - 0.6 * (d - URGENT_DAYS) / (RELAXED_DAYS - URGENT_DAYS)
+        bands = [np.isnan(d), d <= URGENT_DAYS, d < RELAXED_DAYS]
+        return np.select(bands, [ROLLING_RECENCY, 1.0, sliding], RELAXED_RECENCY)
+
+
+def collaborative_scores(peer_signal: np.ndarray) -> np.ndarray:
+    """``0.5 + 0.5·tanh(sum / 3)`` of the summed peer signal; no signal (0 or NaN) gives exactly 0.5."""
+    signal = np.nan_to_num(np.asarray(peer_signal, dtype=np.float64), nan=0.0)
+    return 0.5 + 0.5 * np.tanh(signal / PEER_SIGNAL_SCALE)
+
+
+def peer_signals(
+    similarities: np.ndarray, saved: np.ndarray, viewed: np.ndarray, dismissed: np.ndarray
+) -> np.ndarray:
+    """The signal of each peer interaction (one entry per peer company and grant).
+
+    ``(+1·saved − 1·dismissed + 0.25·viewed-only) × similarity``, where viewed-only means viewed but
+    neither saved nor dismissed; a peer that saved and dismissed contributes 0. ``similarities`` is the
+    cosine similarity between the scored company and the peer, used as given.
+    """
+    saved = np.asarray(saved, dtype=bool)
+    viewed = np.asarray(viewed, dtype=bool)
+    dismissed = np.asarray(dismissed, dtype=bool)
+    viewed_only = viewed & ~saved & ~dismissed
+    weight = (
+        PEER_SIGNAL_WEIGHTS["saved"] * saved
+        + PEER_SIGNAL_WEIGHTS["dismissed"] * dismissed
+        + PEER_SIGNAL_WEIGHTS["viewed"] * viewed_only
+    )
+    return weight * np.asarray(similarities, dtype=np.float64)
+
+
+def peer_signal_sum(
+    similarities: np.ndarray, saved: np.ndarray, viewed: np.ndarray, dismissed: np.ndarray
+) -> float:
+    """The summed peer signal of one grant: ``peer_signals(...)`` over its peer interactions, summed."""
+    return float(peer_signals(similarities, saved, viewed, dismissed).sum())
+
+
+def peer_signal_sums(
+    grant_index: np.ndarray,
+    n_grants: int,
+    similarities: np.ndarray,
+    saved: np.ndarray,
+    viewed: np.ndarray,
+    dismissed: np.ndarray,
+) -> np.ndarray:
+    """Summed peer signal per grant, for interactions of many grants (``grant_index`` = candidate index)."""
+    signals = peer_signals(similarities, saved, viewed, dismissed)
+    return np.bincount(np.asarray(grant_index, dtype=np.int64), weights=signals, minlength=n_grants)
+
+
+def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity along the last axis, broadcasting (vector vs. matrix rows, or row-wise).
+
+    A zero vector has similarity 0 with everything.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.ndim == 1:
+        dot = b @ a
+    elif b.ndim == 1:
+        dot = a @ b
+    else:
+        dot = np.einsum("...i,...i->...", a, b)
+    denominator = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+    dot, denominator = np.broadcast_arrays(np.asarray(dot), denominator)
+    out = np.zeros(dot.shape, dtype=np.float64)
+    np.divide(dot, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def score_grants_for_company(company: CompanyProfile, candidates: GrantCandidates) -> GrantScoreTable:
+    """Score every candidate grant for one company (DESIGN §4)."""
+    company_nace = company.nace_codes
+    country = _per_distinct(candidates.countries, _eligibility_score(company.country))
+    size = _per_distinct(candidates.sizes, _eligibility_score(company.size))
+    nace = _per_distinct(candidates.nace_codes, lambda codes: best_nace_overlap(company_nace, codes)[0])
+    categories = _per_distinct(candidates.carbon_categories, _share_score(company.carbon_categories))
+    certification = _per_distinct(candidates.certifications, _certification_score(company.certifications))
+    taxonomy = _per_distinct(candidates.taxonomy_objectives, _share_score(company.taxonomy_objectives))
+
+    semantic = np.clip(np.nan_to_num(candidates.cosine_similarity, nan=0.0), 0.0, 1.0)
+    rule = RULE_WEIGHTS["country"] * country + RULE_WEIGHTS["nace"] * nace + RULE_WEIGHTS["size"] * size
+    carbon = (
+        CARBON_WEIGHTS["categories"] * categories
+        + CARBON_WEIGHTS["certification"] * certification
+        + CARBON_WEIGHTS["taxonomy"] * taxonomy
+    )
+    collaborative = collaborative_scores(candidates.peer_signal)
+    recency = recency_scores(candidates.days_left)
+
+    components = {
+        "semantic": semantic,
+        "rule": rule,
+        "carbon": carbon,
+        "collaborative": collaborative,
+        "recency": recency,
+    }
+    weighted_total = np.minimum(sum(COMPONENT_WEIGHTS[name] * components[name] for name in components), 1.0)
+
+    # Country and size are 0 exactly when the grant restricts them and the company's value is not listed.
+    disqualified = (country == NOT_LISTED_SCORE) | (size == NOT_LISTED_SCORE)
+    with np.errstate(invalid="ignore"):
+        closed = candidates.days_left < 0  # NaN (rolling) compares False
+    eligible = ~(disqualified | closed)
+    bonus_applied = candidates.is_carbon_focused & eligible
+    total = np.where(bonus_applied, np.minimum(weighted_total * CARBON_FOCUS_MULTIPLIER, 1.0), weighted_total)
+    total = np.where(eligible, total, 0.0)
+
+    return GrantScoreTable(
+        **components,
+        country=country,
+        nace=nace,
+        size=size,
+        categories=categories,
+        certification=certification,
+        taxonomy=taxonomy,
+        weighted_total=weighted_total,
+        carbon_bonus_applied=bonus_applied,
+        total=total,
+        disqualified=disqualified,
+        closed=closed,
+    )
+
+
+def rank_grant_matches(scores: GrantScoreTable, *, limit: int | None, min_score: float = 0.0) -> np.ndarray:
+    """Indices of eligible grants with ``total >= min_score``, best first (ties by index); up to ``limit``."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    (selected,) = np.nonzero(scores.eligible & (scores.total >= min_score))
+    order = np.argsort(-scores.total[selected], kind="stable")
+    ranked = selected[order]
+    return ranked if limit is None else ranked[:limit]
+
+
+def _days_phrase(days: int) -> str:
+    if days == 0:
+        return "Deadline today"
+    return f"Deadline in {days} day" + ("" if days == 1 else "s")
+
+
+def explain_grant_match(
+    company: CompanyProfile, candidates: GrantCandidates, scores: GrantScoreTable, index: int
+) -> GrantMatchExplanation:
+    """Reasons and breakdown for candidate ``index`` (wording is part of the API; tests pin it)."""
+    i = int(index)
+    reasons: list[str] = []
+    countries, sizes = candidates.countries[i], candidates.sizes[i]
+    days = candidates.days_left[i]
+    days_left = None if math.isnan(days) else int(days)
+
+    if countries and company.country not in countries:
+        reasons.append(f"Country not eligible: {company.country}")
+    if sizes and company.size not in sizes:
+        reasons.append(f"Size not eligible: {company.size}")
+    if scores.closed[i]:
+        reasons.append("Deadline passed")
+
+    if not countries:
+        reasons.append("Open to all countries")
+    elif company.country in countries:
+        reasons.append(f"Country match: {company.country}")
+    grant_nace = candidates.nace_codes[i]
+    if grant_nace:
+        _score, shared_code = best_nace_overlap(company.nace_codes, grant_nace)
+        if shared_code is not None:
+            reasons.append(f"NACE code overlap: {shared_code}")
+    if company.size in sizes:
+        reasons.append(f"Size eligible: {company.size}")
+    for category in sorted(company.carbon_categories & candidates.carbon_categories[i]):
+        reasons.append(f"Carbon category match: {category}")
+    recognised = _recognised_certifications(candidates.certifications[i])
+    for certification in sorted(company.certifications & recognised):
+        reasons.append(f"{certification} certification recognized")
+    for objective in sorted(company.taxonomy_objectives & candidates.taxonomy_objectives[i]):
+        reasons.append(f"EU taxonomy objective: {objective}")
+    if scores.semantic[i] >= HIGH_SEMANTIC_SIMILARITY:
+        reasons.append("High semantic similarity")
+    if days_left is None:
+        reasons.append("Rolling deadline")
+    elif days_left >= 0:
+        reasons.append(_days_phrase(days_left))
+    peers_saved = int(candidates.peers_saved[i])
+    if peers_saved > 0:
+        reasons.append(f"Saved by {peers_saved} similar compan" + ("y" if peers_saved == 1 else "ies"))
+    if scores.carbon_bonus_applied[i]:
+        reasons.append(f"Carbon-focused grant: {CARBON_FOCUS_MULTIPLIER}× bonus applied")
+
+    def r(value: Any) -> float:
+        return round(float(value), 6)
+
+    components = {}
+    for name, weight in COMPONENT_WEIGHTS.items():
+        score = getattr(scores, name)[i]
+        components[name] = {"score": r(score), "weight": weight, "contribution": r(weight * score)}
+    breakdown = {
+        "components": components,
+        "subScores": {
+            name: r(getattr(scores, name)[i])
+            for name in ("country", "nace", "size", "categories", "certification", "taxonomy")
+        },
+        "weightedTotal": r(scores.weighted_total[i]),
+        "carbonBonusApplied": bool(scores.carbon_bonus_applied[i]),
+        "carbonBonusMultiplier": CARBON_FOCUS_MULTIPLIER,
+        "total": r(scores.total[i]),
+        "daysLeft": days_left,
+    }
+    return GrantMatchExplanation(reasons=reasons, breakdown=breakdown)
+
+
+__all__ = [
+    "CARBON_FOCUS_MULTIPLIER",
+    "COMPONENT_WEIGHTS",
+    "CompanyProfile",
+    "GrantCandidates",
+    "GrantMatchExplanation",
+    "GrantScoreTable",
+    "collaborative_scores",
+    "cosine_similarity",
+    "explain_grant_match",
+    "peer_signal_sum",
+    "peer_signal_sums",
+    "peer_signals",
+    "rank_grant_matches",
+    "recency_scores",
+    "score_grants_for_company",
+]

@@ -1,0 +1,1 @@
+"""Application services: SQL plus orchestration, shared by resolvers, the CLI and background workers."""

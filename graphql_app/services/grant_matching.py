@@ -1,0 +1,280 @@
+"""Scoring a company against the grant catalogue, persisting matches, and reading them back.
+
+Flow (DESIGN §4): SQL pre-filters the catalogue (open, country, size) and computes the cosine similarity
+in pgvector; a second statement sums peer signals from the company's most similar peers; the pure,
+vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import Float, and_, bindparam, case, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.matching.grants import (
+    CompanyProfile,
+    GrantCandidates,
+    GrantScoreTable,
+    explain_grant_match,
+    rank_grant_matches,
+    score_grants_for_company,
+)
+
+#: How many matches `calculateGrantMatches` stores per company.
+STORED_MATCHES_PER_COMPANY = 100
+#: How many similar companies of the same tenant feed the collaborative component.
+PEER_COUNT = 20
+
+_PEER_SIGNALS_SQL = text(
+    """
+    WITH peers AS (
+        SELECT c.id, 1 - (c.embedding <=> CAST(:embedding AS vector)) AS similarity
+        FROM companies c
+        WHERE c.tenant_id = :tenant_id AND c.id <> :company_id AND c.embedding IS NOT NULL
+        -- `+ 0` keeps this an exact scan: an HNSW scan filtered by tenant could return fewer than 20 peers.
+        ORDER BY (c.embedding <=> CAST(:embedding AS vector)) + 0
+        LIMIT :peer_count
+    )
+    SELECT m.grant_id,
+           sum(p.similarity * CASE WHEN m.is_saved THEN 1.0 WHEN m.is_dismissed THEN -1.0
+                                   WHEN m.is_viewed THEN 0.25 ELSE 0 END) AS signal,
+           count(*) FILTER (WHERE m.is_saved) AS saved
+    FROM grant_matches m JOIN peers p ON p.id = m.company_id
+    WHERE m.is_saved OR m.is_dismissed OR m.is_viewed
+    GROUP BY m.grant_id
+    """
+)
+
+
+@dataclass
+class ScoredCatalogue:
+    """The candidates of one company and their scores, aligned by index."""
+
+    company: Row
+    profile: CompanyProfile
+    candidates: GrantCandidates
+    scores: GrantScoreTable
+    grant_rows: list[Row]
+
+
+def company_profile(company: Row) -> CompanyProfile:
+    return CompanyProfile(
+        country=company.country,
+        nace_codes=tuple(company.nace_codes or ()),
+        size=company.size,
+        carbon_categories=frozenset(company.carbon_categories or ()),
+        certifications=frozenset(company.certifications or ()),
+        taxonomy_objectives=frozenset(company.taxonomy_objectives or ()),
+    )
+
+
+def whole_days_left(deadline: datetime | None, now: datetime) -> float:
+    """Whole days until ``deadline`` (floor); NaN for rolling grants."""
+    if deadline is None:
+        return math.nan
+    return float(math.floor((deadline - now).total_seconds() / 86400))
+
+
+async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: datetime) -> ScoredCatalogue:
+    """Pre-filter open grants the company is eligible for (SQL) and score them all (numpy)."""
+    embedding = company.embedding
+    if embedding is not None:
+        similarity = (1 - grants.c.embedding.cosine_distance(embedding)).cast(Float)
+        similarity = case((grants.c.embedding.is_(None), literal(0.0)), else_=similarity)
+    else:
+        similarity = literal(0.0, Float)
+    candidates_query = select(
+        grants.c.id,
+        grants.c.title,
+        grants.c.countries,
+        grants.c.nace_codes,
+        grants.c.sizes,
+        grants.c.carbon_categories,
+        grants.c.certifications,
+        grants.c.taxonomy_objectives,
+        grants.c.is_carbon_focused,
+        grants.c.deadline,
+        similarity.label("cosine"),
+    ).where(
+        or_(grants.c.deadline.is_(None), grants.c.deadline >= now),
+        or_(func.cardinality(grants.c.countries) == 0, grants.c.countries.any(company.country)),
+        or_(func.cardinality(grants.c.sizes) == 0, grants.c.sizes.any(company.size)),
+    )
+    grant_rows = list(await conn.execute(candidates_query))
+    signals: dict[uuid.UUID, tuple[float, int]] = {}
+    if embedding is not None and grant_rows:
+        result = await conn.execute(
+            _PEER_SIGNALS_SQL.bindparams(bindparam("embedding", type_=grants.c.embedding.type)),
+            {"embedding": embedding, "tenant_id": company.tenant_id, "company_id": company.id,
+             "peer_count": PEER_COUNT},
+        )
+        signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
+    candidates = build_candidates(grant_rows, signals, now)
+    profile = company_profile(company)
+    return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates), grant_rows)
+
+
+def build_candidates(
+    grant_rows: Sequence[Row], signals: dict[uuid.UUID, tuple[float, int]], now: datetime
+) -> GrantCandidates:
+    n = len(grant_rows)
+    peer_signal = np.zeros(n)
+    peers_saved = np.zeros(n, dtype=np.int64)
+    for i, row in enumerate(grant_rows):
+        if row.id in signals:
+            peer_signal[i], peers_saved[i] = signals[row.id]
+    return GrantCandidates(
+        ids=[row.id for row in grant_rows],
+        cosine_similarity=np.fromiter((row.cosine for row in grant_rows), dtype=np.float64, count=n),
+        countries=[frozenset(row.countries) for row in grant_rows],
+        nace_codes=[tuple(row.nace_codes) for row in grant_rows],
+        sizes=[frozenset(row.sizes) for row in grant_rows],
+        carbon_categories=[frozenset(row.carbon_categories) for row in grant_rows],
+        certifications=[frozenset(row.certifications) for row in grant_rows],
+        taxonomy_objectives=[frozenset(row.taxonomy_objectives) for row in grant_rows],
+        is_carbon_focused=np.fromiter((row.is_carbon_focused for row in grant_rows), dtype=bool, count=n),
+        days_left=np.fromiter((whole_days_left(row.deadline, now) for row in grant_rows), dtype=np.float64,
+                              count=n),
+        peer_signal=peer_signal,
+        peers_saved=peers_saved,
+    )
+
+
+@dataclass(frozen=True)
+class ComputedMatch:
+    """One scored grant for a company, with its explanation (not necessarily stored)."""
+
+    grant_id: uuid.UUID
+    score: float
+    semantic_score: float
+    rule_score: float
+    carbon_score: float
+    collaborative_score: float
+    recency_score: float
+    match_reasons: list[str]
+    score_breakdown: dict
+
+
+def computed_match(scored: ScoredCatalogue, index: int) -> ComputedMatch:
+    s = scored.scores
+    explanation = explain_grant_match(scored.profile, scored.candidates, s, index)
+    return ComputedMatch(
+        grant_id=scored.candidates.ids[index],
+        score=float(s.total[index]),
+        semantic_score=float(s.semantic[index]),
+        rule_score=float(s.rule[index]),
+        carbon_score=float(s.carbon[index]),
+        collaborative_score=float(s.collaborative[index]),
+        recency_score=float(s.recency[index]),
+        match_reasons=list(explanation.reasons),
+        score_breakdown=dict(explanation.breakdown),
+    )
+
+
+def listed_match_indices(scored: ScoredCatalogue, min_score: float = 0.0) -> list[int]:
+    """Indices of the candidates that are matches, best first: eligible, score > 0 and ≥ ``min_score``."""
+    indices = rank_grant_matches(scored.scores, limit=None, min_score=min_score)
+    return [int(i) for i in indices if scored.scores.total[int(i)] > 0]
+
+
+def top_matches(scored: ScoredCatalogue, limit: int | None, min_score: float = 0.0) -> list[ComputedMatch]:
+    """The best matches, best first, explained."""
+    picked = listed_match_indices(scored, min_score)
+    if limit is not None:
+        picked = picked[:limit]
+    return [computed_match(scored, i) for i in picked]
+
+
+async def lock_company(conn: AsyncConnection, company_id: uuid.UUID) -> Row | None:
+    """The company row, locked so concurrent recomputations of one company run one after the other."""
+    return (await conn.execute(select(companies).where(companies.c.id == company_id).with_for_update())).first()
+
+
+async def recompute_and_store_matches(
+    conn: AsyncConnection, company: Row, now: datetime, limit: int
+) -> tuple[list[ComputedMatch], int]:
+    """Score the catalogue for ``company`` and store the top ``limit`` matches in the caller's transaction.
+
+    Interaction flags (viewed/saved/dismissed) are kept: the upsert only writes scores. Stored matches of
+    grants that are still eligible but fell out of the top get fresh scores too; stored matches of grants
+    that closed or now disqualify the company are deleted. Returns the stored top matches and how many
+    candidates were scored.
+    """
+    scored = await score_catalogue_for_company(conn, company, now)
+    top = top_matches(scored, limit)
+    existing = set(
+        (await conn.execute(select(grant_matches.c.grant_id).where(grant_matches.c.company_id == company.id)))
+        .scalars()
+        .all()
+    )
+    index_of = {gid: i for i, gid in enumerate(scored.candidates.ids)}
+    eligible = scored.scores.eligible
+    chosen = {m.grant_id for m in top}
+    refreshed = [
+        computed_match(scored, index_of[gid])
+        for gid in existing - chosen
+        if gid in index_of and eligible[index_of[gid]] and scored.scores.total[index_of[gid]] > 0
+    ]
+    stale = existing - chosen - {m.grant_id for m in refreshed}
+    if stale:
+        await conn.execute(
+            grant_matches.delete().where(
+                grant_matches.c.company_id == company.id, grant_matches.c.grant_id.in_(list(stale))
+            )
+        )
+    rows = [
+        {
+            "tenant_id": company.tenant_id,
+            "company_id": company.id,
+            "grant_id": m.grant_id,
+            "score": m.score,
+            "semantic_score": m.semantic_score,
+            "rule_score": m.rule_score,
+            "carbon_score": m.carbon_score,
+            "collaborative_score": m.collaborative_score,
+            "recency_score": m.recency_score,
+            "match_reasons": m.match_reasons,
+            "score_breakdown": m.score_breakdown,
+        }
+        for m in [*top, *refreshed]
+    ]
+    if rows:
+        statement = insert(grant_matches)
+        excluded = statement.excluded
+        await conn.execute(
+            statement.on_conflict_do_update(
+                constraint="uq_grant_matches_company_grant",
+                set_={
+                    **{
+                        name: excluded[name]
+                        for name in (
+                            "score",
+                            "semantic_score",
+                            "rule_score",
+                            "carbon_score",
+                            "collaborative_score",
+                            "recency_score",
+                            "match_reasons",
+                            "score_breakdown",
+                        )
+                    },
+                    "updated_at": func.now(),
+                },
+            ),
+            rows,
+        )
+    return top, len(scored.candidates.ids)
+
+
+def open_grant_condition(now: datetime):  # noqa: ANN201
+    """Matches whose grant has not closed (closed grants are never listed)."""
+    return or_(grants.c.deadline.is_(None), grants.c.deadline >= now)

@@ -1,0 +1,77 @@
+"""Configuration from environment variables (all prefixed ``MATCHGRAPH_``); see README's table."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings. Build with :func:`load_settings`; tests build them directly."""
+
+    database_url: str | None = None
+    data_dir: Path = Path(".matchgraph")
+    jwt_secret: str | None = None
+    jwt_algorithm: str = "HS256"
+    jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    graphiql: bool = True
+    introspection: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_size: int = 10
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no external database is configured and the embedded Postgres is used."""
+        return not self.database_url
+
+    def resolved_jwt_secret(self) -> str | None:
+        """The HS256 secret; in embedded mode one is generated once and kept in the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.jwt_algorithm != "HS256" or not self.embedded:
+            return None
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment."""
+    env = os.environ.get
+    return Settings(
+        database_url=env("MATCHGRAPH_DATABASE_URL") or None,
+        data_dir=Path(env("MATCHGRAPH_DATA_DIR") or ".matchgraph").expanduser().resolve(),
+        jwt_secret=env("MATCHGRAPH_JWT_SECRET") or None,
+        jwt_algorithm=(env("MATCHGRAPH_JWT_ALGORITHM") or "HS256").upper(),
+        jwt_public_key=env("MATCHGRAPH_JWT_PUBLIC_KEY") or None,
+        jwt_jwks_url=env("MATCHGRAPH_JWT_JWKS_URL") or None,
+        jwt_issuer=env("MATCHGRAPH_JWT_ISSUER") or None,
+        jwt_audience=env("MATCHGRAPH_JWT_AUDIENCE") or None,
+        embedding_model=env("MATCHGRAPH_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
+        graphiql=_bool("MATCHGRAPH_GRAPHIQL", True),
+        introspection=_bool("MATCHGRAPH_INTROSPECTION", True),
+        host=env("MATCHGRAPH_HOST") or "127.0.0.1",
+        port=int(env("MATCHGRAPH_PORT") or 8000),
+        db_pool_size=int(env("MATCHGRAPH_DB_POOL_SIZE") or 10),
+    )

@@ -1,0 +1,107 @@
+"""Input validation shared by every write path; raises :class:`BadUserInput` with a readable message."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import pycountry
+
+from graphql_app.errors import BadUserInput
+from graphql_app.matching.nace import InvalidNaceCode, normalise_nace_code
+from graphql_app.matching.vocabulary import (
+    CARBON_CATEGORIES,
+    CERTIFICATIONS,
+    COMPANY_SIZES,
+    TAXONOMY_OBJECTIVES,
+)
+
+
+def parse_uuid(value: str, what: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise BadUserInput(f"{what} {value!r} is not a valid UUID.", field=what) from None
+
+
+def country_code(value: str, field: str = "country") -> str:
+    code = (value or "").strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise BadUserInput(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. 'DE').", field=field)
+    return code
+
+
+def country_codes(values: Iterable[str], field: str = "countries") -> list[str]:
+    return sorted({country_code(v, field) for v in values})
+
+
+def nace_codes(values: Iterable[str], field: str = "naceCodes") -> list[str]:
+    out: list[str] = []
+    for value in values:
+        try:
+            code = normalise_nace_code(value)
+        except InvalidNaceCode as exc:
+            raise BadUserInput(str(exc), field=field) from None
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def _from_vocabulary(values: Iterable[str], vocabulary: tuple[str, ...], field: str, what: str) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if value not in vocabulary:
+            raise BadUserInput(
+                f"{value!r} is not a known {what}; use one of: {', '.join(vocabulary)}.", field=field
+            )
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def carbon_categories(values: Iterable[str], field: str = "carbonCategories") -> list[str]:
+    return _from_vocabulary(values, CARBON_CATEGORIES, field, "carbon category")
+
+
+def certifications(values: Iterable[str], field: str = "certifications") -> list[str]:
+    return _from_vocabulary(values, CERTIFICATIONS, field, "certification")
+
+
+def taxonomy_objectives(values: Iterable[str], field: str = "taxonomyObjectives") -> list[str]:
+    return _from_vocabulary(values, TAXONOMY_OBJECTIVES, field, "EU taxonomy objective")
+
+
+def sizes(values: Iterable[str], field: str = "sizes") -> list[str]:
+    return _from_vocabulary(values, COMPANY_SIZES, field, "company size")
+
+
+def currency_code(value: str, field: str = "currency") -> str:
+    code = (value or "").strip().upper()
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise BadUserInput(f"{value!r} is not an ISO 4217 currency code (e.g. 'EUR').", field=field)
+    return code
+
+
+def non_blank(value: str, field: str, max_length: int = 10_000) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise BadUserInput(f"{field} must not be blank.", field=field)
+    if len(text) > max_length:
+        raise BadUserInput(f"{field} is longer than {max_length} characters.", field=field)
+    return text
+
+
+def page_size(first: int | None, default: int = 20, maximum: int = 100) -> int:
+    if first is None:
+        return default
+    if not 1 <= first <= maximum:
+        raise BadUserInput(f"`first` must be between 1 and {maximum}; got {first}.", field="first")
+    return first
+
+
+def score_threshold(value: float | None, field: str = "minScore") -> float | None:
+    if value is None:
+        return None
+    if not 0.0 <= value <= 1.0:
+        raise BadUserInput(f"`{field}` must be between 0 and 1; got {value}.", field=field)
+    return float(value)

@@ -1,0 +1,1 @@
+"""Root-field resolvers by area, and the per-request DataLoaders in ``loaders/``."""

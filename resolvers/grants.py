@@ -1,0 +1,104 @@
+"""Root fields and mutations for the grant catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import func, or_, select
+from strawberry.types import Info
+
+from graphql_app import validation
+from graphql_app.db.models import grants
+from graphql_app.errors import BadUserInput, not_found
+from graphql_app.services import catalogue
+from resolvers.common import decode_offset_cursor, encode_offset_cursor, input_fields
+from resolvers.loaders.grant_by_id import GRANT_COLUMNS
+from schema.connections import Connection, build_connection
+from schema.inputs import GrantInput, GrantUpdateInput
+from schema.types.grant import Grant, GrantSearchResult
+
+IdArg = Annotated[strawberry.ID, strawberry.argument(description="The grant's UUID.")]
+MAX_IMPORT_BATCH = 1000
+
+
+async def grant(info: Info, id: IdArg) -> Grant:
+    row = await info.context.loaders.grant_by_id.load(validation.parse_uuid(id))
+    if row is None:
+        raise not_found("Grant", id)
+    return Grant.from_row(row)
+
+
+async def grants_page(
+    info: Info,
+    first: Annotated[int, strawberry.argument(description="Page size, 1–100.")] = 20,
+    after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    include_closed: Annotated[
+        bool, strawberry.argument(description="Also list grants whose deadline has passed.")
+    ] = False,
+) -> Connection[Grant]:
+    """Grants by deadline (soonest first, rolling calls last)."""
+    limit = validation.page_size(first)
+    offset = decode_offset_cursor(after)
+    conditions = [] if include_closed else [
+        or_(grants.c.deadline.is_(None), grants.c.deadline >= info.context.clock.now())
+    ]
+    query = (
+        select(*GRANT_COLUMNS, func.count().over().label("total_count"))
+        .where(*conditions)
+        .order_by(grants.c.deadline.asc().nulls_last(), grants.c.id)
+    )
+    async with info.context.db.reader() as conn:
+        rows = list(await conn.execute(query.offset(offset).limit(limit + 1)))
+        total = rows[0].total_count if rows else 0
+        if not rows and offset > 0:
+            total = await conn.scalar(select(func.count()).select_from(grants).where(*conditions))
+    page = rows[:limit]
+    return build_connection(
+        [Grant.from_row(r) for r in page],
+        [encode_offset_cursor(offset + i) for i in range(len(page))],
+        total_count=int(total or 0),
+        has_next_page=len(rows) > limit,
+        has_previous_page=offset > 0,
+    )
+
+
+async def search_grants(
+    info: Info,
+    text: Annotated[str, strawberry.argument(description="What you are looking for, in plain words.")],
+    first: Annotated[int, strawberry.argument(description="How many results, 1–100.")] = 10,
+) -> list[GrantSearchResult]:
+    """Open grants closest in meaning to `text` (semantic search over grant embeddings)."""
+    query_text = validation.non_blank(text, "text", 2000)
+    limit = validation.page_size(first)
+    results = await catalogue.search_grants(
+        info.context.db, info.context.services.require_embedder(), query_text, limit, info.context.clock.now()
+    )
+    return [GrantSearchResult(grant=Grant.from_row(row), similarity=sim) for row, sim in results]
+
+
+async def create_grant(info: Info, input: GrantInput) -> Grant:
+    rows = await catalogue.create_grants(
+        info.context.db, info.context.services.require_embedder(), [input_fields(input)]
+    )
+    return Grant.from_row(rows[0])
+
+
+async def create_grants(
+    info: Info,
+    inputs: Annotated[list[GrantInput], strawberry.argument(description="Grants to import (at most 1000).")],
+) -> list[Grant]:
+    """Import many grants at once: embedded in one batch, inserted in one transaction (all or nothing)."""
+    if not 1 <= len(inputs) <= MAX_IMPORT_BATCH:
+        raise BadUserInput(f"Import between 1 and {MAX_IMPORT_BATCH} grants at a time.", field="inputs")
+    rows = await catalogue.create_grants(
+        info.context.db, info.context.services.require_embedder(), [input_fields(i) for i in inputs]
+    )
+    return [Grant.from_row(r) for r in rows]
+
+
+async def update_grant(info: Info, id: IdArg, input: GrantUpdateInput) -> Grant:
+    row = await catalogue.update_grant(
+        info.context.db, info.context.services.require_embedder(), validation.parse_uuid(id), input_fields(input)
+    )
+    return Grant.from_row(row)

@@ -1,0 +1,144 @@
+"""The GraphQL schema: root types, permissions and extensions (DESIGN §6)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from resolvers import companies as company_resolvers
+from resolvers import grant_matches as match_resolvers
+from resolvers import grants as grant_resolvers
+from resolvers import viewer as viewer_resolvers
+from schema.connections import Connection
+from schema.extensions import ErrorCodes, MaskUnexpectedErrors
+from schema.permissions import HasOrganisationRole, IsAuthenticated, IsPlatformAdmin
+from schema.types.company import Company
+from schema.types.computation import Computation
+from schema.types.grant import Grant, GrantSearchResult
+from schema.types.grant_match import GrantMatch
+from schema.types.grant_match_stats import GrantMatchStats
+from schema.types.live_grant_match import LiveGrantMatch
+from schema.types.viewer import Viewer
+
+AUTHENTICATED = [IsAuthenticated]
+ORGANISATION = [IsAuthenticated, HasOrganisationRole]
+PLATFORM_ADMIN = [IsAuthenticated, IsPlatformAdmin]
+
+
+@strawberry.type(description="Read the catalogue, your companies and their matches.")
+class Query:
+    me: Viewer = strawberry.field(
+        resolver=viewer_resolvers.me, permission_classes=AUTHENTICATED, description="Who the bearer token says you are."
+    )
+    company: Company = strawberry.field(
+        resolver=company_resolvers.company, permission_classes=ORGANISATION, description="One of your companies."
+    )
+    companies: Connection[Company] = strawberry.field(
+        resolver=company_resolvers.companies_page, permission_classes=ORGANISATION, description="Your companies, by name."
+    )
+    grant: Grant = strawberry.field(
+        resolver=grant_resolvers.grant, permission_classes=AUTHENTICATED, description="One grant of the catalogue."
+    )
+    grants: Connection[Grant] = strawberry.field(
+        resolver=grant_resolvers.grants_page,
+        permission_classes=AUTHENTICATED,
+        description="The grant catalogue, soonest deadline first (rolling calls last).",
+    )
+    search_grants: list[GrantSearchResult] = strawberry.field(
+        resolver=grant_resolvers.search_grants,
+        permission_classes=AUTHENTICATED,
+        description="Open grants closest in meaning to a text (semantic search).",
+    )
+    grant_matches: Connection[GrantMatch] = strawberry.field(
+        resolver=match_resolvers.grant_matches_page,
+        permission_classes=ORGANISATION,
+        description="Stored grant matches of one company or the whole tenant, best first.",
+    )
+    grant_match: GrantMatch = strawberry.field(
+        resolver=match_resolvers.grant_match, permission_classes=ORGANISATION, description="One stored grant match."
+    )
+    grant_match_stats: GrantMatchStats = strawberry.field(
+        resolver=match_resolvers.grant_match_stats,
+        permission_classes=ORGANISATION,
+        description="Counts and score distribution of stored matches (one company or the whole tenant).",
+    )
+    live_grant_matches: Connection[LiveGrantMatch] = strawberry.field(
+        resolver=match_resolvers.live_grant_matches,
+        permission_classes=ORGANISATION,
+        description="A company's matches computed now from the current catalogue; nothing is stored.",
+    )
+    computation: Computation = strawberry.field(
+        resolver=match_resolvers.computation,
+        permission_classes=AUTHENTICATED,
+        description="A computation you (or your organisation) started.",
+    )
+
+
+@strawberry.type(description="Change companies, grants and matches; start computations.")
+class Mutation:
+    create_company: Company = strawberry.field(
+        resolver=company_resolvers.create_company, permission_classes=ORGANISATION, description="Add a company."
+    )
+    update_company: Company = strawberry.field(
+        resolver=company_resolvers.update_company,
+        permission_classes=ORGANISATION,
+        description="Change a company; matches its new country or size disqualifies are removed.",
+    )
+    create_grant: Grant = strawberry.field(
+        resolver=grant_resolvers.create_grant, permission_classes=PLATFORM_ADMIN, description="Add a grant (platform admins)."
+    )
+    create_grants: list[Grant] = strawberry.field(
+        resolver=grant_resolvers.create_grants,
+        permission_classes=PLATFORM_ADMIN,
+        description="Import grants in one batch, all or nothing (platform admins).",
+    )
+    update_grant: Grant = strawberry.field(
+        resolver=grant_resolvers.update_grant, permission_classes=PLATFORM_ADMIN, description="Change a grant (platform admins)."
+    )
+    calculate_grant_matches: Computation = strawberry.field(
+        resolver=match_resolvers.calculate_grant_matches,
+        permission_classes=ORGANISATION,
+        description="Compute and store a company's grant matches; follow the returned computation.",
+    )
+    refresh_grant_matches: match_resolvers.GrantMatchRefresh = strawberry.field(
+        resolver=match_resolvers.refresh_grant_matches,
+        permission_classes=ORGANISATION,
+        description="Recompute a company's matches now, and store them unless `saveResults` is false.",
+    )
+    apply_grant_match_action: GrantMatch = strawberry.field(
+        resolver=match_resolvers.apply_grant_match_action,
+        permission_classes=ORGANISATION,
+        description="SAVE, DISMISS or RESTORE a stored match.",
+    )
+    mark_grant_match_viewed: GrantMatch = strawberry.field(
+        resolver=match_resolvers.mark_grant_match_viewed,
+        permission_classes=ORGANISATION,
+        description="Record that the company looked at a match.",
+    )
+    set_grant_match_saved: GrantMatch = strawberry.field(
+        resolver=match_resolvers.set_grant_match_saved,
+        permission_classes=ORGANISATION,
+        description="Save or un-save a match.",
+    )
+    set_grant_match_dismissed: GrantMatch = strawberry.field(
+        resolver=match_resolvers.set_grant_match_dismissed,
+        permission_classes=ORGANISATION,
+        description="Dismiss or un-dismiss a match.",
+    )
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    """The schema with its extensions. Extensions are passed as classes: one instance per operation."""
+    extensions: list = [ParserCache(maxsize=512), ValidationCache(maxsize=512), MaskUnexpectedErrors, ErrorCodes]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,5 @@
+"""Custom scalars."""
+
+from strawberry.scalars import JSON
+
+__all__ = ["JSON"]

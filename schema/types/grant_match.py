@@ -1,0 +1,77 @@
+"""The `GrantMatch` type: a stored company ↔ grant match with scores, reasons and interaction flags."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from sqlalchemy.engine import Row
+from strawberry.types import Info
+
+from graphql_app.services.grant_match_pages import MatchCursor, MatchPage
+from schema.connections import Connection, build_connection
+from schema.scalars import JSON
+from schema.types.grant import Grant
+from schema.types.match import Match
+
+
+@strawberry.type(description="A stored match of a company and a grant, explained.")
+class GrantMatch(Match):
+    score: float = strawberry.field(description="Weighted total, 0..1 (carbon-focused grants ×1.2, capped at 1).")
+    semantic_score: float = strawberry.field(description="Meaning of the texts (embedding cosine), 0..1.")
+    rule_score: float = strawberry.field(description="Country, NACE activity and size fit, 0..1.")
+    carbon_score: float = strawberry.field(description="Carbon categories, certifications, EU taxonomy, 0..1.")
+    collaborative_score: float = strawberry.field(description="What similar companies did with it, 0..1.")
+    recency_score: float = strawberry.field(description="Deadline urgency, 0..1.")
+    match_reasons: list[str] = strawberry.field(description="Why it matches, in words.")
+    score_breakdown: JSON = strawberry.field(
+        description="Each component's score, weight and contribution; sub-scores; the carbon bonus."
+    )
+    is_viewed: bool = strawberry.field(description="The company has looked at it.")
+    is_saved: bool = strawberry.field(description="The company saved it.")
+    is_dismissed: bool = strawberry.field(description="The company dismissed it.")
+    grant_id: strawberry.Private[uuid.UUID]
+    company_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The matched grant.")
+    async def grant(self, info: Info) -> Grant:
+        return Grant.from_row(await info.context.loaders.grant_by_id.load(self.grant_id))
+
+    @strawberry.field(description="The matched company.")
+    async def company(self, info: Info) -> Annotated["Company", strawberry.lazy("schema.types.company")]:  # noqa: F821
+        from schema.types.company import Company
+
+        return Company.from_row(await info.context.loaders.company_by_id.load(self.company_id))
+
+    @classmethod
+    def from_row(cls, row: Row) -> GrantMatch:
+        return cls(
+            id=str(row.id),
+            grant_id=row.grant_id,
+            company_id=row.company_id,
+            score=row.score,
+            semantic_score=row.semantic_score,
+            rule_score=row.rule_score,
+            carbon_score=row.carbon_score,
+            collaborative_score=row.collaborative_score,
+            recency_score=row.recency_score,
+            match_reasons=list(row.match_reasons),
+            score_breakdown=row.score_breakdown,
+            is_viewed=row.is_viewed,
+            is_saved=row.is_saved,
+            is_dismissed=row.is_dismissed,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+def grant_match_connection(page: MatchPage) -> Connection[GrantMatch]:
+    return build_connection(
+        [GrantMatch.from_row(row) for row in page.rows],
+        [MatchCursor(row.score, row.id).encode() for row in page.rows],
+        total_count=page.total_count,
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
+    )
