@@ -50,7 +50,7 @@ class Context:
         return self.services.clock
 
     @property
-    def loaders(self):  # noqa: ANN201 - resolvers.loaders.Loaders, imported lazily to avoid a cycle
+    def loaders(self):
         if self._loaders is None:
             from resolvers.loaders import Loaders
 

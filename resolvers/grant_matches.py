@@ -49,7 +49,9 @@ AfterArg = Annotated[str | None, strawberry.argument(description="Cursor to cont
 MinScoreArg = Annotated[float | None, strawberry.argument(description="Lowest total score, 0..1.")]
 
 
-async def _company_row(conn: AsyncConnection, principal: Principal, company_id: uuid.UUID, *, lock: bool = False):
+async def _company_row(
+    conn: AsyncConnection, principal: Principal, company_id: uuid.UUID, *, lock: bool = False
+):
     query = scoped(select(companies).where(companies.c.id == company_id), companies, principal)
     row = (await conn.execute(query.with_for_update() if lock else query)).first()
     if row is None:
@@ -60,9 +62,12 @@ async def _company_row(conn: AsyncConnection, principal: Principal, company_id: 
 async def grant_matches_page(
     info: Info,
     company_id: Annotated[
-        strawberry.ID | None, strawberry.argument(description="Only this company's matches (else the whole tenant).")
+        strawberry.ID | None,
+        strawberry.argument(description="Only this company's matches (else the whole tenant)."),
     ] = None,
-    status: Annotated[GrantMatchStatus | None, strawberry.argument(description="ACTIVE, SAVED or DISMISSED.")] = None,
+    status: Annotated[
+        GrantMatchStatus | None, strawberry.argument(description="ACTIVE, SAVED or DISMISSED.")
+    ] = None,
     min_score: MinScoreArg = None,
     first: FirstArg = 20,
     after: AfterArg = None,
@@ -87,7 +92,9 @@ async def grant_matches_page(
 
 async def grant_match(info: Info, id: MatchIdArg) -> GrantMatch:
     match_id = validation.parse_uuid(id)
-    query = scoped(select(grant_matches).where(grant_matches.c.id == match_id), grant_matches, info.context.viewer)
+    query = scoped(
+        select(grant_matches).where(grant_matches.c.id == match_id), grant_matches, info.context.viewer
+    )
     async with info.context.db.reader() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
@@ -113,7 +120,9 @@ async def grant_match_stats(
         func.sum(grant_matches.c.score).label("score_sum"),
         func.max(grant_matches.c.score).label("top"),
     ).join(grants, grants.c.id == grant_matches.c.grant_id)
-    query = scoped(query.where(*filter_conditions(GrantMatchFilter(), info.context.clock.now())), grant_matches, viewer)
+    query = scoped(
+        query.where(*filter_conditions(GrantMatchFilter(), info.context.clock.now())), grant_matches, viewer
+    )
     async with info.context.db.reader() as conn:
         if company_id is not None:
             cid = validation.parse_uuid(company_id, "companyId")
@@ -137,7 +146,11 @@ async def grant_match_stats(
 
 
 async def live_grant_matches(
-    info: Info, company_id: CompanyIdArg, min_score: MinScoreArg = None, first: FirstArg = 20, after: AfterArg = None
+    info: Info,
+    company_id: CompanyIdArg,
+    min_score: MinScoreArg = None,
+    first: FirstArg = 20,
+    after: AfterArg = None,
 ) -> Connection[LiveGrantMatch]:
     """Matches computed now from the current catalogue and peers; nothing is stored."""
     viewer = info.context.viewer
@@ -164,7 +177,9 @@ async def live_grant_matches(
 class GrantMatchRefresh:
     company_id: strawberry.ID = strawberry.field(description="The company.")
     saved: bool = strawberry.field(description="Whether the matches were stored.")
-    candidate_count: int = strawberry.field(description="Open grants the company is eligible for that were scored.")
+    candidate_count: int = strawberry.field(
+        description="Open grants the company is eligible for that were scored."
+    )
     matches: list[LiveGrantMatch] = strawberry.field(description="The best matches, best first.")
     stored_matches: list[GrantMatch] = strawberry.field(
         description="The stored matches (ids and interaction flags), best first; empty when not saved."
@@ -219,7 +234,12 @@ async def calculate_grant_matches(info: Info, company_id: CompanyIdArg) -> Compu
     async with info.context.db.reader() as conn:
         company = await _company_row(conn, viewer, cid)
     record = await computation_service.create_computation(
-        info.context.db, viewer, company.tenant_id, computation_service.GRANT_MATCHES, cid, {"companyId": str(cid)}
+        info.context.db,
+        viewer,
+        company.tenant_id,
+        computation_service.GRANT_MATCHES,
+        cid,
+        {"companyId": str(cid)},
     )
     finished = await computation_service.run_grant_match_computation(
         info.context.db, record.id, info.context.clock.now()
@@ -249,7 +269,8 @@ def _pair(company_id: str, grant_id: str) -> tuple[list, NotFound]:
     cid = validation.parse_uuid(company_id, "companyId")
     gid = validation.parse_uuid(grant_id, "grantId")
     missing = NotFound(
-        f"No stored match of company {cid} and grant {gid}; run calculateGrantMatches first.", kind="GrantMatch"
+        f"No stored match of company {cid} and grant {gid}; run calculateGrantMatches first.",
+        kind="GrantMatch",
     )
     return [grant_matches.c.company_id == cid, grant_matches.c.grant_id == gid], missing
 
@@ -261,7 +282,9 @@ async def apply_grant_match_action(
 ) -> GrantMatch:
     """SAVE sets saved and clears dismissed; DISMISS the reverse; RESTORE clears both."""
     mid = validation.parse_uuid(match_id, "matchId")
-    return await _update_match(info, [grant_matches.c.id == mid], _ACTION_VALUES[action], not_found("Grant match", mid))
+    return await _update_match(
+        info, [grant_matches.c.id == mid], _ACTION_VALUES[action], not_found("Grant match", mid)
+    )
 
 
 async def mark_grant_match_viewed(info: Info, company_id: CompanyIdArg, grant_id: GrantIdArg) -> GrantMatch:
@@ -294,6 +317,10 @@ async def set_grant_match_dismissed(
     return await _update_match(info, where, values, missing)
 
 
-async def computation(info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Its UUID.")]) -> Computation:
-    row = await computation_service.get_computation(info.context.db, info.context.viewer, validation.parse_uuid(id))
+async def computation(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Its UUID.")]
+) -> Computation:
+    row = await computation_service.get_computation(
+        info.context.db, info.context.viewer, validation.parse_uuid(id)
+    )
     return Computation.from_row(row)

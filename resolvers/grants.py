@@ -40,9 +40,11 @@ async def grants_page(
     """Grants by deadline (soonest first, rolling calls last)."""
     limit = validation.page_size(first)
     offset = decode_offset_cursor(after)
-    conditions = [] if include_closed else [
-        or_(grants.c.deadline.is_(None), grants.c.deadline >= info.context.clock.now())
-    ]
+    conditions = (
+        []
+        if include_closed
+        else [or_(grants.c.deadline.is_(None), grants.c.deadline >= info.context.clock.now())]
+    )
     query = (
         select(*GRANT_COLUMNS, func.count().over().label("total_count"))
         .where(*conditions)
@@ -99,6 +101,9 @@ async def create_grants(
 
 async def update_grant(info: Info, id: IdArg, input: GrantUpdateInput) -> Grant:
     row = await catalogue.update_grant(
-        info.context.db, info.context.services.require_embedder(), validation.parse_uuid(id), input_fields(input)
+        info.context.db,
+        info.context.services.require_embedder(),
+        validation.parse_uuid(id),
+        input_fields(input),
     )
     return Grant.from_row(row)

@@ -29,16 +29,24 @@ PLATFORM_ADMIN = [IsAuthenticated, IsPlatformAdmin]
 @strawberry.type(description="Read the catalogue, your companies and their matches.")
 class Query:
     me: Viewer = strawberry.field(
-        resolver=viewer_resolvers.me, permission_classes=AUTHENTICATED, description="Who the bearer token says you are."
+        resolver=viewer_resolvers.me,
+        permission_classes=AUTHENTICATED,
+        description="Who the bearer token says you are.",
     )
     company: Company = strawberry.field(
-        resolver=company_resolvers.company, permission_classes=ORGANISATION, description="One of your companies."
+        resolver=company_resolvers.company,
+        permission_classes=ORGANISATION,
+        description="One of your companies.",
     )
     companies: Connection[Company] = strawberry.field(
-        resolver=company_resolvers.companies_page, permission_classes=ORGANISATION, description="Your companies, by name."
+        resolver=company_resolvers.companies_page,
+        permission_classes=ORGANISATION,
+        description="Your companies, by name.",
     )
     grant: Grant = strawberry.field(
-        resolver=grant_resolvers.grant, permission_classes=AUTHENTICATED, description="One grant of the catalogue."
+        resolver=grant_resolvers.grant,
+        permission_classes=AUTHENTICATED,
+        description="One grant of the catalogue.",
     )
     grants: Connection[Grant] = strawberry.field(
         resolver=grant_resolvers.grants_page,
@@ -56,7 +64,9 @@ class Query:
         description="Stored grant matches of one company or the whole tenant, best first.",
     )
     grant_match: GrantMatch = strawberry.field(
-        resolver=match_resolvers.grant_match, permission_classes=ORGANISATION, description="One stored grant match."
+        resolver=match_resolvers.grant_match,
+        permission_classes=ORGANISATION,
+        description="One stored grant match.",
     )
     grant_match_stats: GrantMatchStats = strawberry.field(
         resolver=match_resolvers.grant_match_stats,
@@ -78,7 +88,9 @@ class Query:
 @strawberry.type(description="Change companies, grants and matches; start computations.")
 class Mutation:
     create_company: Company = strawberry.field(
-        resolver=company_resolvers.create_company, permission_classes=ORGANISATION, description="Add a company."
+        resolver=company_resolvers.create_company,
+        permission_classes=ORGANISATION,
+        description="Add a company.",
     )
     update_company: Company = strawberry.field(
         resolver=company_resolvers.update_company,
@@ -86,7 +98,9 @@ class Mutation:
         description="Change a company; matches its new country or size disqualifies are removed.",
     )
     create_grant: Grant = strawberry.field(
-        resolver=grant_resolvers.create_grant, permission_classes=PLATFORM_ADMIN, description="Add a grant (platform admins)."
+        resolver=grant_resolvers.create_grant,
+        permission_classes=PLATFORM_ADMIN,
+        description="Add a grant (platform admins).",
     )
     create_grants: list[Grant] = strawberry.field(
         resolver=grant_resolvers.create_grants,
@@ -94,7 +108,9 @@ class Mutation:
         description="Import grants in one batch, all or nothing (platform admins).",
     )
     update_grant: Grant = strawberry.field(
-        resolver=grant_resolvers.update_grant, permission_classes=PLATFORM_ADMIN, description="Change a grant (platform admins)."
+        resolver=grant_resolvers.update_grant,
+        permission_classes=PLATFORM_ADMIN,
+        description="Change a grant (platform admins).",
     )
     calculate_grant_matches: Computation = strawberry.field(
         resolver=match_resolvers.calculate_grant_matches,
@@ -128,12 +144,24 @@ class Mutation:
     )
 
 
+class MatchgraphSchema(strawberry.Schema):
+    """Logs only unexpected errors (client errors are answers, not incidents; masking logs the rest)."""
+
+    def process_errors(self, errors, execution_context=None) -> None:
+        return None
+
+
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema with its extensions. Extensions are passed as classes: one instance per operation."""
-    extensions: list = [ParserCache(maxsize=512), ValidationCache(maxsize=512), MaskUnexpectedErrors, ErrorCodes]
+    extensions: list = [
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        MaskUnexpectedErrors,
+        ErrorCodes,
+    ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return MatchgraphSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

@@ -20,7 +20,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 #: Statements (including BEGIN/COMMIT/ROLLBACK) sent while a :class:`StatementLog` is active.
-_active_log: contextvars.ContextVar[StatementLog | None] = contextvars.ContextVar("statement_log", default=None)
+_active_log: contextvars.ContextVar[StatementLog | None] = contextvars.ContextVar(
+    "statement_log", default=None
+)
 
 
 @dataclass
@@ -34,7 +36,7 @@ class StatementLog:
         return len(self.statements)
 
 
-class count_statements:  # noqa: N801 - reads as a verb at the call site
+class count_statements:
     """Context manager counting statements sent by the current task and the tasks it spawns."""
 
     def __enter__(self) -> StatementLog:
@@ -56,20 +58,20 @@ def _install_statement_counter(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "before_cursor_execute")
-    def _on_execute(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def _on_execute(conn, cursor, statement, parameters, context, executemany):
         _record(statement)
 
     @event.listens_for(sync_engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn):
         if conn.get_isolation_level() != "AUTOCOMMIT":
             _record("BEGIN")
 
     @event.listens_for(sync_engine, "commit")
-    def _on_commit(conn):  # noqa: ANN001
+    def _on_commit(conn):
         _record("COMMIT")
 
     @event.listens_for(sync_engine, "rollback")
-    def _on_rollback(conn):  # noqa: ANN001
+    def _on_rollback(conn):
         _record("ROLLBACK")
 
 

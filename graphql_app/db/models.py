@@ -121,8 +121,10 @@ class Grant(Base):
             postgresql_using="hnsw",
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
-        CheckConstraint("amount_min IS NULL OR amount_max IS NULL OR amount_min <= amount_max",
-                        name="ck_grants_amount_range"),
+        CheckConstraint(
+            "amount_min IS NULL OR amount_max IS NULL OR amount_min <= amount_max",
+            name="ck_grants_amount_range",
+        ),
     )
 
 

@@ -77,7 +77,7 @@ async def migrate(url: str, revision: str = "head") -> None:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
             await ensure_vector_extension(conn)
 
-            def _upgrade(sync_conn) -> None:  # noqa: ANN001
+            def _upgrade(sync_conn) -> None:
                 cfg = alembic_config()
                 cfg.attributes["connection"] = sync_conn
                 command.upgrade(cfg, revision)

@@ -155,15 +155,15 @@ _SECTORS: tuple[_Sector, ...] = (
         activities=(
             "develops, finances and operates ground-mounted solar PV parks and onshore wind farms across "
             "{country}",
-            "builds agrivoltaic and rooftop solar installations for farms, logistics halls and municipalities "
-            "in {country}",
+            "builds agrivoltaic and rooftop solar installations for farms, logistics halls and "
+            "municipalities in {country}",
             "repowers ageing onshore wind farms with larger, more efficient turbines and co-located battery "
             "storage",
             "develops small hydropower and biomass combined heat and power plants for regional grids around "
             "{city}",
         ),
         focuses=(
-            "Its {mw} MW project pipeline is expected to avoid about {kt},000 tonnes of CO2 emissions a year.",
+            "Its {mw} MW project pipeline is expected to avoid about {kt},000 tonnes of CO2 a year.",
             "Projects are paired with battery storage to firm renewable output and with biodiversity plans "
             "for every site.",
             "The company has connected {mw} MW of renewable capacity and sells green power under long-term "
@@ -185,15 +185,20 @@ _SECTORS: tuple[_Sector, ...] = (
         taxonomy_primary=(_CCM,),
         taxonomy_secondary=(_CCA,),
         size_weights=(5, 6, 3, 1),
-        name_words=("Energy Engineering", "Efficiency Consulting", "Engineering", "Energy Consultants",
-                    "Thermal Engineering"),
+        name_words=(
+            "Energy Engineering",
+            "Efficiency Consulting",
+            "Engineering",
+            "Energy Consultants",
+            "Thermal Engineering",
+        ),
         activities=(
             "carries out energy audits and designs heat-recovery and process-optimisation measures for "
             "manufacturers",
             "plans building-services retrofits, heat-pump conversions and energy monitoring for commercial "
             "property owners in {country}",
-            "models industrial energy flows and engineers waste-heat recovery, compressed-air and motor-drive "
-            "upgrades",
+            "models industrial energy flows and engineers waste-heat recovery, compressed-air and "
+            "motor-drive upgrades",
         ),
         focuses=(
             "Its clients cut their energy demand by {pct}% on average, saving around {kt},000 tonnes of CO2 "
@@ -228,10 +233,11 @@ _SECTORS: tuple[_Sector, ...] = (
             "energy-management software",
         ),
         focuses=(
-            "Its chargers deliver renewable electricity to more than {n},000 vehicles a month, displacing "
-            "diesel and petrol.",
-            "Smart charging shifts up to {pct}% of demand to hours with surplus wind and solar power.",
-            "The company estimates that the fleets it serves avoid {kt},000 tonnes of tailpipe CO2 a year.",
+            "Its products and services put more than {n},000 electric vehicles on renewable power every "
+            "month, displacing diesel and petrol.",
+            "The company estimates that its customers avoid {kt},000 tonnes of tailpipe CO2 a year.",
+            "It designs for the full life cycle, with repairable hardware and batteries recycled at end of "
+            "life.",
         ),
         customers=(
             "Customers include municipalities, fleet operators, retailers and housing associations.",
@@ -245,8 +251,13 @@ _SECTORS: tuple[_Sector, ...] = (
         nace_secondary=("C22.21", "C33.12", "C24.10"),
         carbon_primary=("circular_economy", "waste_reduction"),
         carbon_secondary=("energy_efficiency",),
-        certifications=(("ISO_14001", 0.7), ("EMAS", 0.3), ("ISO_9001", 0.5), ("CRADLE_TO_CRADLE", 0.15),
-                        ("EU_ECOLABEL", 0.1)),
+        certifications=(
+            ("ISO_14001", 0.7),
+            ("EMAS", 0.3),
+            ("ISO_9001", 0.5),
+            ("CRADLE_TO_CRADLE", 0.15),
+            ("EU_ECOLABEL", 0.1),
+        ),
         taxonomy_primary=(_CIRC,),
         taxonomy_secondary=(_POLL, _CCM),
         size_weights=(2, 5, 5, 2),
@@ -262,7 +273,7 @@ _SECTORS: tuple[_Sector, ...] = (
         ),
         focuses=(
             "It diverts about {kt},000 tonnes of waste from landfill and incineration each year.",
-            "Recycled material from its lines has a carbon footprint up to {pct}% lower than virgin material.",
+            "Its recycled material has a carbon footprint up to {pct}% lower than virgin material.",
             "The company designs take-back schemes with producers to close material loops.",
         ),
         customers=(
@@ -277,8 +288,14 @@ _SECTORS: tuple[_Sector, ...] = (
         nace_secondary=("F43.21", "F43.99", "M71.11", "C16.23"),
         carbon_primary=("green_buildings", "energy_efficiency"),
         carbon_secondary=("renewable_energy", "circular_economy"),
-        certifications=(("ISO_9001", 0.5), ("ISO_14001", 0.4), ("ISO_45001", 0.4), ("BREEAM", 0.25),
-                        ("LEED", 0.15), ("FSC", 0.1)),
+        certifications=(
+            ("ISO_9001", 0.5),
+            ("ISO_14001", 0.4),
+            ("ISO_45001", 0.4),
+            ("BREEAM", 0.25),
+            ("LEED", 0.15),
+            ("FSC", 0.1),
+        ),
         taxonomy_primary=(_CCM,),
         taxonomy_secondary=(_CCA, _CIRC),
         size_weights=(3, 6, 4, 2),
@@ -291,10 +308,11 @@ _SECTORS: tuple[_Sector, ...] = (
             "{country}",
         ),
         focuses=(
-            "Its renovations cut the heating demand of buildings by {pct}% on average.",
+            "Its projects cut the heating demand of buildings by {pct}% compared with the national building "
+            "code.",
             "Projects follow BREEAM or LEED standards and use low-carbon materials such as timber and "
             "recycled concrete.",
-            "It has renovated more than {n} homes to a near-zero-energy standard.",
+            "It has completed more than {n} near-zero-energy homes and deep renovations.",
         ),
         customers=(
             "Clients include housing associations, municipalities and private homeowners.",
@@ -323,10 +341,9 @@ _SECTORS: tuple[_Sector, ...] = (
             "cover crops",
         ),
         focuses=(
-            "Its customers reduce nitrogen fertiliser use by {pct}% while keeping yields stable.",
-            "The approach builds soil carbon and restores farmland biodiversity on more than {n},000 "
-            "hectares.",
-            "It helps farms adapt to drought and heat while cutting emissions per tonne of food.",
+            "Its methods cut fertiliser and water use by {pct}% while keeping yields stable.",
+            "The approach protects soils and farmland biodiversity and cuts emissions per tonne of food.",
+            "It helps food production adapt to drought and heat and lowers its carbon footprint.",
         ),
         customers=(
             "It works with farm cooperatives, food processors and retailers.",
@@ -353,8 +370,8 @@ _SECTORS: tuple[_Sector, ...] = (
             "engineers stormwater retention and sustainable urban drainage systems for cities such as {city}",
         ),
         focuses=(
-            "Its systems cut water losses in distribution networks by {pct}% and reduce pumping energy.",
-            "Installed plants reuse about {n} million litres of water per day.",
+            "Its systems cut water use and losses by {pct}% and reduce pumping and treatment energy.",
+            "Installed systems save about {n} million litres of water per day.",
             "The company helps utilities adapt to droughts and heavy rainfall driven by climate change.",
         ),
         customers=(
@@ -381,8 +398,8 @@ _SECTORS: tuple[_Sector, ...] = (
             "engineers bio-energy carbon capture and storage (BECCS) systems for biomass heating plants",
         ),
         focuses=(
-            "A pilot unit captures {n} tonnes of CO2 per year and a first commercial plant is being designed.",
-            "Its solid-sorbent process uses {pct}% less energy per tonne of CO2 than conventional solvents.",
+            "A pilot unit captures {n} tonnes of CO2 a year and a first commercial plant is in design.",
+            "Its process uses {pct}% less energy per tonne of CO2 than conventional capture routes.",
             "Captured CO2 is stored permanently or reused, with removals verified under ISO 14064.",
         ),
         customers=(
@@ -414,7 +431,7 @@ _SECTORS: tuple[_Sector, ...] = (
         focuses=(
             "Its software serves more than {n} customers and helps them cut emissions by {pct}% on average.",
             "The platform supports CSRD and EU taxonomy reporting and science-based target setting.",
-            "Better forecasts reduce curtailment of renewables and the use of fossil balancing power.",
+            "Customers use its insights to prioritise decarbonisation and climate-adaptation investments.",
         ),
         customers=(
             "Customers include utilities, property managers, banks and industrial SMEs.",
@@ -425,11 +442,16 @@ _SECTORS: tuple[_Sector, ...] = (
         noun="industrial manufacturer",
         weight=10,
         nace_primary=("C28.25", "C25.21", "C28.21", "C27.11"),
-        nace_secondary=("C25.11", "C33.20", "C25.62", "C28.13"),
+        nace_secondary=("C25.11", "C33.20", "C28.14", "C28.13"),
         carbon_primary=("energy_efficiency",),
         carbon_secondary=("circular_economy", "renewable_energy", "waste_reduction"),
-        certifications=(("ISO_9001", 0.8), ("ISO_14001", 0.5), ("ISO_50001", 0.35), ("ISO_45001", 0.35),
-                        ("EMAS", 0.1)),
+        certifications=(
+            ("ISO_9001", 0.8),
+            ("ISO_14001", 0.5),
+            ("ISO_50001", 0.35),
+            ("ISO_45001", 0.35),
+            ("EMAS", 0.1),
+        ),
         taxonomy_primary=(_CCM,),
         taxonomy_secondary=(_CIRC,),
         size_weights=(1, 5, 6, 3),
@@ -442,8 +464,7 @@ _SECTORS: tuple[_Sector, ...] = (
         ),
         focuses=(
             "It has cut the energy intensity of its production by {pct}% and buys renewable electricity.",
-            "Its products save customers around {kt},000 tonnes of CO2 a year compared with fossil "
-            "alternatives.",
+            "Its efficient products and electrified production save around {kt},000 tonnes of CO2 a year.",
             "Production scrap is recycled and products are designed for repair and remanufacturing.",
         ),
         customers=(
@@ -470,10 +491,9 @@ _SECTORS: tuple[_Sector, ...] = (
             "designs thermal and battery storage that lets industrial sites run on variable renewable power",
         ),
         focuses=(
-            "Its {mw} MW of installed storage helps integrate wind and solar power into the grid.",
-            "Green hydrogen from its plants replaces fossil hydrogen and diesel, avoiding {kt},000 tonnes of "
-            "CO2 a year.",
-            "Battery cells are sourced with full traceability and recycled at end of life.",
+            "Its {mw} MW of installed systems help integrate wind and solar power into grids and industry.",
+            "Its systems replace fossil fuels and diesel generators, avoiding {kt},000 tonnes of CO2 a year.",
+            "Critical materials are sourced with full traceability and recovered at end of life.",
         ),
         customers=(
             "Customers include grid operators, utilities and energy-intensive industry.",
@@ -498,9 +518,9 @@ _SECTORS: tuple[_Sector, ...] = (
             "makes recyclable paper-based packaging that replaces single-use plastics",
         ),
         focuses=(
-            "It manages {n},000 hectares under continuous-cover forestry that protects biodiversity.",
+            "Its wood comes from forests under continuous-cover management that protects biodiversity.",
             "Its products store carbon long-term and replace steel, concrete and fossil-based plastics.",
-            "All wood is FSC-certified and residues are used for bio-energy.",
+            "Production residues are used for bio-energy and recycled fibre.",
         ),
         customers=("Its customers are builders, packaging converters and retailers.",),
     ),
@@ -511,8 +531,13 @@ _SECTORS: tuple[_Sector, ...] = (
         nace_secondary=("A03.22", "A01.13"),
         carbon_primary=("sustainable_food",),
         carbon_secondary=("waste_reduction", "sustainable_agriculture", "energy_efficiency"),
-        certifications=(("ISO_14001", 0.4), ("ISO_9001", 0.4), ("B_CORP", 0.15), ("EU_ECOLABEL", 0.1),
-                        ("EMAS", 0.1)),
+        certifications=(
+            ("ISO_14001", 0.4),
+            ("ISO_9001", 0.4),
+            ("B_CORP", 0.15),
+            ("EU_ECOLABEL", 0.1),
+            ("EMAS", 0.1),
+        ),
         taxonomy_primary=(_CCM,),
         taxonomy_secondary=(_WATER, _CIRC),
         size_weights=(3, 5, 4, 2),
@@ -545,8 +570,8 @@ _SECTORS: tuple[_Sector, ...] = (
         activities=(
             "structures green bonds and sustainability-linked loans for mid-sized renewable and efficiency "
             "projects",
-            "runs a crowdfunding platform that lets citizens invest in local solar, wind and energy-efficiency "
-            "projects",
+            "runs a crowdfunding platform that lets citizens invest in local solar, wind and "
+            "energy-efficiency projects",
             "manages an impact fund that invests in climate-tech start-ups across {country} and Europe",
         ),
         focuses=(
@@ -577,7 +602,7 @@ _SECTORS: tuple[_Sector, ...] = (
         focuses=(
             "Its projects protect about {n},000 residents from flooding and heat stress.",
             "Schemes combine climate resilience with restored habitats and biodiversity.",
-            "It has restored more than {n} hectares of wetland and floodplain.",
+            "Its schemes have created or restored more than {n} hectares of green and blue space.",
         ),
         customers=("Clients are municipalities, water boards and infrastructure owners in {country}.",),
     ),
@@ -586,12 +611,21 @@ _SECTORS: tuple[_Sector, ...] = (
 _NAME_PREFIXES = (
     "Volt", "Nord", "Sol", "Terra", "Aqua", "Eco", "Helio", "Blue", "Green", "Lumen", "Vento", "Alp",
     "Fjord", "Kelvin", "Carbo", "Circ", "Verd", "Bio", "Hydro", "Geo", "Aero", "Silva", "Luma", "Clear",
-    "Ever", "Nova", "Ardent", "Stella", "Boreal", "Rhea",
+    "Ever", "Nova", "Ardent", "Stella", "Fen", "Vita",
 )  # fmt: skip
 _NAME_SUFFIXES = (
     "aris", "ia", "ex", "on", "vik", "tec", "ora", "ium", "gen", "ward", "field", "line", "stream", "a",
     "is", "ion", "lux", "mark", "berg", "sen",
 )  # fmt: skip
+
+# Brand-like stems: prefix + suffix, skipping vowel clashes ("Luma" + "aris") and real brand names.
+_NAME_STEMS: tuple[str, ...] = tuple(
+    prefix + suffix
+    for prefix in _NAME_PREFIXES
+    for suffix in _NAME_SUFFIXES
+    if not (prefix[-1] in "aeiou" and suffix[0] in "aeiou")
+    and prefix + suffix not in {"Nordstream", "Solaris"}
+)
 
 _SIZE_RANGES = ((1, 9), (10, 49), (50, 249))
 _SIZE_CERT_FACTOR = (0.4, 0.75, 1.0, 1.3)
@@ -604,7 +638,7 @@ _SIZE_CERT_FACTOR = (0.4, 0.75, 1.0, 1.3)
 class _Theme:
     weight: int
     titles: tuple[str, ...]
-    funded: tuple[str, ...]  # what is funded (first sentence)
+    funded: tuple[str, ...]  # what is funded (first sentence); titles[i] goes with funded[i % len(funded)]
     conditions: tuple[str, ...]  # eligible costs / expected results (second sentence)
     carbon_primary: tuple[str, ...]
     carbon_secondary: tuple[str, ...]
@@ -620,8 +654,12 @@ class _Theme:
 _THEMES: dict[str, _Theme] = {
     "renewables": _Theme(
         weight=10,
-        titles=("Renewable Electricity Deployment", "Solar and Wind Innovation Pilots",
-                "Community Renewable Energy Projects", "Repowering and Hybrid Renewable Parks"),
+        titles=(
+            "Renewable Electricity Deployment",
+            "Solar and Wind Innovation Pilots",
+            "Community Renewable Energy Projects",
+            "Repowering and Hybrid Renewable Parks",
+        ),
         funded=(
             "Funds the development and construction of new solar, wind and other renewable generation "
             "capacity, including grid connection and hybrid storage.",
@@ -632,7 +670,8 @@ _THEMES: dict[str, _Theme] = {
         ),
         conditions=(
             "Eligible costs include engineering studies, equipment, installation and grid connection.",
-            "Projects must demonstrate their annual renewable output and the greenhouse gas emissions avoided.",
+            "Projects must demonstrate their annual renewable output and the greenhouse gas emissions "
+            "avoided.",
         ),
         carbon_primary=("renewable_energy",),
         carbon_secondary=("energy_storage",),
@@ -645,13 +684,17 @@ _THEMES: dict[str, _Theme] = {
     ),
     "industrial_efficiency": _Theme(
         weight=10,
-        titles=("Industrial Energy Efficiency Investments", "Process Heat Decarbonisation",
-                "Energy Audit and Efficiency Implementation Support", "Waste Heat Recovery in Industry"),
+        titles=(
+            "Industrial Energy Efficiency Investments",
+            "Process Heat Decarbonisation",
+            "Energy Audit and Efficiency Implementation Support",
+            "Waste Heat Recovery in Industry",
+        ),
         funded=(
             "Co-finances investments that cut the energy use of production processes, such as heat pumps, "
             "heat recovery, efficient motors and process optimisation.",
-            "Supports the replacement of fossil process heat with electrified, renewable or recovered heat in "
-            "manufacturing.",
+            "Supports the replacement of fossil process heat with electrified, renewable or recovered "
+            "heat in manufacturing.",
             "Covers professional energy audits and the implementation of the efficiency measures they "
             "recommend.",
         ),
@@ -670,8 +713,11 @@ _THEMES: dict[str, _Theme] = {
     ),
     "building_renovation": _Theme(
         weight=9,
-        titles=("Deep Renovation of Buildings", "Near-Zero-Energy Building Construction",
-                "Heat Pump and Building Retrofit Programme"),
+        titles=(
+            "Deep Renovation of Buildings",
+            "Near-Zero-Energy Building Construction",
+            "Heat Pump and Building Retrofit Programme",
+        ),
         funded=(
             "Funds deep energy renovations of residential and commercial buildings, including insulation, "
             "windows, heat pumps and rooftop solar.",
@@ -695,11 +741,15 @@ _THEMES: dict[str, _Theme] = {
     ),
     "e_mobility": _Theme(
         weight=8,
-        titles=("Alternative Fuels Infrastructure", "Electric Vehicle Charging Infrastructure",
-                "Zero-Emission Fleets and Logistics", "Sustainable Urban Mobility Pilots"),
+        titles=(
+            "Alternative Fuels Infrastructure",
+            "Zero-Emission Fleets and Logistics",
+            "Sustainable Urban Mobility Pilots",
+            "Electric Vehicle Charging Infrastructure",
+        ),
         funded=(
-            "Co-funds publicly accessible fast-charging and hydrogen refuelling stations along main transport "
-            "corridors and in cities.",
+            "Co-funds publicly accessible fast-charging and hydrogen refuelling stations along main "
+            "transport corridors and in cities.",
             "Supports companies that switch vans, trucks and buses to zero-emission vehicles and install "
             "depot charging.",
             "Funds pilots of shared, active and electric urban mobility, including cargo bikes and "
@@ -720,8 +770,12 @@ _THEMES: dict[str, _Theme] = {
     ),
     "circular": _Theme(
         weight=9,
-        titles=("Circular Economy and Recycling Innovation", "Plastic Waste Recycling Capacity",
-                "Critical Raw Materials Recovery", "Waste Prevention and Reuse"),
+        titles=(
+            "Circular Economy and Recycling Innovation",
+            "Plastic Waste Recycling Capacity",
+            "Critical Raw Materials Recovery",
+            "Waste Prevention and Reuse",
+        ),
         funded=(
             "Supports new recycling, remanufacturing and reuse capacity that keeps materials in use and out "
             "of landfill.",
@@ -768,8 +822,11 @@ _THEMES: dict[str, _Theme] = {
     ),
     "ccus": _Theme(
         weight=4,
-        titles=("Carbon Capture, Utilisation and Storage", "Industrial Decarbonisation with CCS",
-                "Carbon Removal Technologies"),
+        titles=(
+            "Carbon Capture, Utilisation and Storage",
+            "Carbon Removal Technologies",
+            "Industrial Decarbonisation with CCS",
+        ),
         funded=(
             "Funds demonstration and first commercial deployment of CO2 capture at cement, lime, steel, "
             "chemicals and waste-to-energy plants.",
@@ -792,14 +849,17 @@ _THEMES: dict[str, _Theme] = {
     ),
     "hydrogen": _Theme(
         weight=5,
-        titles=("Renewable Hydrogen Production", "Hydrogen Valleys and Refuelling",
-                "Electrolyser Manufacturing Scale-up"),
+        titles=(
+            "Renewable Hydrogen Production",
+            "Hydrogen Valleys and Refuelling",
+            "Electrolyser Manufacturing Scale-up",
+        ),
         funded=(
             "Funds electrolysers that produce renewable hydrogen for industry, transport and energy storage.",
-            "Supports the scale-up of European manufacturing of electrolysers, fuel cells and hydrogen "
-            "components.",
             "Supports regional hydrogen ecosystems that link renewable production, storage and end users in "
             "industry and transport.",
+            "Supports the scale-up of European manufacturing of electrolysers, fuel cells and hydrogen "
+            "components.",
         ),
         conditions=(
             "Hydrogen must meet the EU definition of renewable fuels of non-biological origin.",
@@ -816,8 +876,11 @@ _THEMES: dict[str, _Theme] = {
     ),
     "storage": _Theme(
         weight=5,
-        titles=("Battery and Energy Storage Innovation", "Grid Flexibility and Storage Deployment",
-                "Thermal Energy Storage Pilots"),
+        titles=(
+            "Grid Flexibility and Storage Deployment",
+            "Battery and Energy Storage Innovation",
+            "Thermal Energy Storage Pilots",
+        ),
         funded=(
             "Supports stationary battery, thermal and other storage that integrates variable renewable power "
             "into grids and industrial sites.",
@@ -840,8 +903,12 @@ _THEMES: dict[str, _Theme] = {
     ),
     "agrifood": _Theme(
         weight=7,
-        titles=("Sustainable Agriculture and Food Systems", "Precision Farming and Agritech Innovation",
-                "Farm to Fork Innovation", "Regenerative Agriculture Pilots"),
+        titles=(
+            "Sustainable Agriculture and Food Systems",
+            "Precision Farming and Agritech Innovation",
+            "Farm to Fork Innovation",
+            "Regenerative Agriculture Pilots",
+        ),
         funded=(
             "Funds practices and technologies that cut greenhouse gas emissions and fertiliser use on farms "
             "while protecting soils and biodiversity.",
@@ -864,8 +931,11 @@ _THEMES: dict[str, _Theme] = {
     ),
     "digital_climate": _Theme(
         weight=6,
-        titles=("Digital and AI Solutions for Climate", "Data-Driven Energy Management",
-                "Green Digital Innovation"),
+        titles=(
+            "Digital and AI Solutions for Climate",
+            "Data-Driven Energy Management",
+            "Green Digital Innovation",
+        ),
         funded=(
             "Supports software, data and AI solutions that measurably reduce emissions or improve climate "
             "resilience.",
@@ -887,11 +957,14 @@ _THEMES: dict[str, _Theme] = {
     ),
     "nature": _Theme(
         weight=4,
-        titles=("Nature-Based Solutions and Biodiversity", "Ecosystem Restoration",
-                "Urban Greening and Climate Resilience"),
+        titles=(
+            "Ecosystem Restoration",
+            "Urban Greening and Climate Resilience",
+            "Nature-Based Solutions and Biodiversity",
+        ),
         funded=(
-            "Funds restoration of wetlands, rivers, forests and other ecosystems that store carbon and protect "
-            "against floods and droughts.",
+            "Funds restoration of wetlands, rivers, forests and other ecosystems that store carbon and "
+            "protect against floods and droughts.",
             "Supports nature-based solutions in cities, such as green roofs, urban forests and sustainable "
             "drainage.",
         ),
@@ -910,8 +983,11 @@ _THEMES: dict[str, _Theme] = {
     ),
     "adaptation": _Theme(
         weight=4,
-        titles=("Climate Adaptation and Resilience", "Flood and Drought Resilience",
-                "Heat Resilience for Cities and Businesses"),
+        titles=(
+            "Climate Adaptation and Resilience",
+            "Flood and Drought Resilience",
+            "Heat Resilience for Cities and Businesses",
+        ),
         funded=(
             "Supports measures that make infrastructure, businesses and communities resilient to floods, "
             "droughts and heatwaves.",
@@ -931,12 +1007,17 @@ _THEMES: dict[str, _Theme] = {
         sme_bias=0.2,
     ),
     "green_finance": _Theme(
-        weight=2,
-        titles=("Green Finance and Investment Readiness", "Sustainable Finance Capacity Building"),
+        weight=3,
+        titles=(
+            "Green Finance and Investment Readiness",
+            "Sustainable Finance Capacity Building",
+            "Green Loans for SMEs",
+        ),
         funded=(
             "Supports intermediaries that develop green bonds, sustainability-linked loans and crowdfunding "
             "for climate projects.",
             "Funds investment-readiness support and EU taxonomy alignment assessments for SMEs.",
+            "Provides grants and guarantees to banks and funds that lend to SMEs for climate investments.",
         ),
         conditions=(
             "Projects must mobilise private investment for taxonomy-aligned activities.",
@@ -955,10 +1036,10 @@ _THEMES: dict[str, _Theme] = {
         weight=3,
         titles=("Sustainable Forestry and Bio-Based Materials", "Wood Construction and Bio-Based Products"),
         funded=(
-            "Funds sustainable forest management and bio-based products such as engineered timber, wood-fibre "
-            "insulation and paper packaging.",
-            "Supports the substitution of fossil-based and carbon-intensive materials with sustainably sourced "
-            "wood and fibres.",
+            "Funds sustainable forest management and bio-based products such as engineered timber, "
+            "wood-fibre insulation and paper packaging.",
+            "Supports the substitution of fossil-based and carbon-intensive materials with sustainably "
+            "sourced wood and fibres.",
         ),
         conditions=(
             "Wood and fibres must come from certified sustainably managed forests.",
@@ -975,8 +1056,11 @@ _THEMES: dict[str, _Theme] = {
     ),
     "deeptech": _Theme(
         weight=5,
-        titles=("Green Deep-Tech Accelerator", "Breakthrough Climate Innovation",
-                "Scale-up Support for Clean Technologies"),
+        titles=(
+            "Green Deep-Tech Accelerator",
+            "Scale-up Support for Clean Technologies",
+            "Breakthrough Climate Innovation",
+        ),
         funded=(
             "Supports start-ups and SMEs that develop breakthrough clean technologies, from prototype to "
             "market launch.",
@@ -987,8 +1071,15 @@ _THEMES: dict[str, _Theme] = {
             "Projects must have a validated prototype (TRL 5-6) and a credible commercialisation plan.",
             "Applicants are evaluated on innovation, impact and the strength of the team.",
         ),
-        carbon_primary=("renewable_energy", "energy_storage", "clean_hydrogen", "carbon_capture",
-                        "circular_economy", "sustainable_mobility", "energy_efficiency"),
+        carbon_primary=(
+            "renewable_energy",
+            "energy_storage",
+            "clean_hydrogen",
+            "carbon_capture",
+            "circular_economy",
+            "sustainable_mobility",
+            "energy_efficiency",
+        ),
         carbon_secondary=(),
         taxonomy=(_CCM, _CIRC),
         nace=(),
@@ -1000,8 +1091,11 @@ _THEMES: dict[str, _Theme] = {
     ),
     "sme_digital": _Theme(
         weight=5,
-        titles=("SME Digitalisation Voucher", "Cybersecurity and Digital Skills for SMEs",
-                "Industry 4.0 Adoption Support"),
+        titles=(
+            "SME Digitalisation Voucher",
+            "Industry 4.0 Adoption Support",
+            "Cybersecurity and Digital Skills for SMEs",
+        ),
         funded=(
             "Co-funds the adoption of digital tools such as ERP, e-commerce, automation and cybersecurity in "
             "small businesses.",
@@ -1023,13 +1117,18 @@ _THEMES: dict[str, _Theme] = {
     ),
     "sme_growth": _Theme(
         weight=5,
-        titles=("Export and Internationalisation Support", "SME Innovation Project Grant",
-                "Research and Development Collaboration Grant"),
+        titles=(
+            "Export and Internationalisation Support",
+            "SME Innovation Project Grant",
+            "Research and Development Collaboration Grant",
+        ),
         funded=(
             "Supports SMEs entering new export markets with market studies, trade-fair participation and "
             "certification costs.",
             "Funds research and development projects in any sector that create new products, services or "
             "processes.",
+            "Funds collaborative R&D projects between companies and research organisations that lead to new "
+            "products or processes.",
         ),
         conditions=(
             "Projects must show a clear business case and the resources to carry it out.",
@@ -1081,8 +1180,8 @@ _FUNDERS: tuple[_Funder, ...] = (
     _eu("LIFE Programme", "cinea.ec.europa.eu", "programmes/life/calls", "LIFE", 1.0, 0.05,
         ("circular", "water", "nature", "adaptation", "industrial_efficiency", "building_renovation",
          "agrifood", "green_finance", "forestry")),
-    _eu("Innovation Fund", "climate.ec.europa.eu", "eu-action/eu-funding-climate-action/innovation-fund/calls",
-        "INNOVFUND", 4.0, 0.0,
+    _eu("Innovation Fund", "climate.ec.europa.eu",
+        "eu-action/eu-funding-climate-action/innovation-fund/calls", "INNOVFUND", 4.0, 0.0,
         ("renewables", "hydrogen", "ccus", "storage", "industrial_efficiency", "circular"), weight=4),
     _eu("Connecting Europe Facility", "cinea.ec.europa.eu", "programmes/connecting-europe-facility/calls",
         "CEF", 3.0, 0.0, ("e_mobility", "renewables", "hydrogen"), weight=2),
@@ -1097,12 +1196,12 @@ _FUNDERS: tuple[_Funder, ...] = (
         countries=("AT", "CZ", "DE", "HR", "HU", "IT", "PL", "SI", "SK"), weight=2),
     _national("KfW", "DE", "www.kfw.de", "inlandsfoerderung/Unternehmen/Energie-und-Umwelt", "KFW", 0.6, 0.3,
               ("industrial_efficiency", "building_renovation", "renewables", "e_mobility", "storage",
-               "sme_growth"), weight=4),
+               "green_finance", "sme_growth"), weight=4),
     _national("BAFA", "DE", "www.bafa.de", "DE/Energie/Energieeffizienz", "BAFA", 0.3, 0.4,
               ("industrial_efficiency", "building_renovation", "digital_climate", "sme_digital")),
     _national("Bpifrance", "FR", "www.bpifrance.fr", "catalogue-offres", "BPI", 0.5, 0.7,
-              ("deeptech", "sme_growth", "circular", "industrial_efficiency", "digital_climate", "hydrogen"),
-              weight=4),
+              ("deeptech", "sme_growth", "circular", "industrial_efficiency", "digital_climate", "hydrogen",
+               "green_finance"), weight=4),
     _national("ADEME", "FR", "agirpourlatransition.ademe.fr", "entreprises/aides-financieres", "ADEME", 0.6,
               0.2, ("circular", "industrial_efficiency", "renewables", "e_mobility", "agrifood", "ccus",
                     "nature")),
@@ -1132,17 +1231,19 @@ _FUNDERS: tuple[_Funder, ...] = (
               0.5, 0.2, ("renewables", "storage", "hydrogen", "ccus", "industrial_efficiency", "e_mobility"),
               currency="SEK"),
     _national("NCBR", "PL", "www.gov.pl", "web/ncbr/konkursy", "NCBR", 0.5, 0.5,
-              ("sme_growth", "deeptech", "storage", "hydrogen", "circular", "digital_climate"), currency="PLN"),
+              ("sme_growth", "deeptech", "storage", "hydrogen", "circular", "digital_climate"),
+              currency="PLN"),
     _national("NFOŚiGW", "PL", "www.gov.pl", "web/nfosigw/nabory", "NFOSIGW", 0.6, 0.2,
-              ("renewables", "building_renovation", "industrial_efficiency", "e_mobility", "water", "circular",
-               "adaptation"), currency="PLN"),
+              ("renewables", "building_renovation", "industrial_efficiency", "e_mobility", "water",
+               "circular", "adaptation"), currency="PLN"),
     _national("Innovation Fund Denmark", "DK", "innovationsfonden.dk", "en/programmes", "IFD", 0.5, 0.5,
               ("deeptech", "digital_climate", "agrifood", "water", "circular", "sme_growth"), currency="DKK"),
     _national("EUDP (Danish Energy Agency)", "DK", "ens.dk",
               "en/our-responsibilities/energy-research-development-and-demonstration", "EUDP", 0.8, 0.2,
               ("renewables", "hydrogen", "storage", "ccus", "industrial_efficiency"), currency="DKK"),
     _national("FFG", "AT", "www.ffg.at", "ausschreibungen", "FFG", 0.4, 0.4,
-              ("deeptech", "digital_climate", "industrial_efficiency", "sme_growth", "sme_digital", "storage")),
+              ("deeptech", "digital_climate", "industrial_efficiency", "sme_growth", "sme_digital",
+               "storage")),
     _national("Klima- und Energiefonds", "AT", "www.klimafonds.gv.at", "call", "KLIEN", 0.5, 0.2,
               ("renewables", "e_mobility", "building_renovation", "storage", "adaptation", "hydrogen")),
     _national("VLAIO", "BE", "www.vlaio.be", "nl/subsidies-financiering", "VLAIO", 0.3, 0.7,
@@ -1156,6 +1257,20 @@ _SME = ("MICRO", "SMALL", "MEDIUM")
 _MICRO_SMALL = ("MICRO", "SMALL")
 _FUNDING_RATES = (35, 40, 50, 60, 70, 100)
 
+
+# The first grants of every catalogue are broad EU-wide calls, one per carbon theme, always open, so that
+# every demo company finds an open grant in its field even in a small catalogue. (theme, EU funder indices)
+_UMBRELLA_CALLS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
+    (
+        key,
+        tuple(
+            index for index, funder in enumerate(_FUNDERS) if not funder.countries and key in funder.themes
+        ),
+    )
+    for key, theme in _THEMES.items()
+    if theme.carbon_primary
+)
+assert all(funders for _, funders in _UMBRELLA_CALLS), "every carbon theme needs an EU-wide funder"
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
@@ -1198,7 +1313,8 @@ def generate_demo_companies(seed: int = 7, count: int = 200) -> list[DemoCompany
     rng = random.Random(seed)
     sector_cum = _cum(s.weight for s in _SECTORS)
     country_tables = {
-        tenant: (tuple(weights), _cum(weights.values())) for tenant, weights in _TENANT_COUNTRY_WEIGHTS.items()
+        tenant: (tuple(weights), _cum(weights.values()))
+        for tenant, weights in _TENANT_COUNTRY_WEIGHTS.items()
     }
     size_cums = [_cum(s.size_weights) for s in _SECTORS]
     names_by_tenant: dict[str, set[str]] = {tenant: set() for tenant in DEMO_TENANTS}
@@ -1285,7 +1401,7 @@ def _company_name(
 ) -> str:
     legal = rng.choice(legal_forms)
     for attempt in range(6):
-        stem = rng.choice(_NAME_PREFIXES) + rng.choice(_NAME_SUFFIXES)
+        stem = rng.choice(_NAME_STEMS)
         word = rng.choice(sector.name_words)
         name = f"{stem} {word} {legal}" if attempt < 4 else f"{stem} {word} {city} {legal}"
         if name not in taken:
@@ -1306,7 +1422,8 @@ def generate_demo_grants(seed: int = 7, count: int = 300) -> list[DemoGrant]:
     """``count`` demo grants from EU and national funders, deterministic for ``seed``.
 
     Deadlines are relative to the caller's "today": about 15% rolling (``None``), 5% already closed
-    (negative), 13% within 30 days, half between 30 and 180 days and the rest later.
+    (negative), 13% within 30 days, half between 30 and 180 days and the rest later. The first grants
+    (one per carbon theme) are open EU-wide umbrella calls, so every demo company has something to match.
     """
     rng = random.Random(seed)
     funder_cum = _cum(f.weight for f in _FUNDERS)
@@ -1315,11 +1432,17 @@ def generate_demo_grants(seed: int = 7, count: int = 300) -> list[DemoGrant]:
     slugs: dict[str, str] = {}
     grants: list[DemoGrant] = []
 
-    for _ in range(count):
-        funder_index = rng.choices(range(len(_FUNDERS)), cum_weights=funder_cum)[0]
+    for i in range(count):
+        umbrella = i < len(_UMBRELLA_CALLS)
+        if umbrella:
+            theme_key, funder_choices = _UMBRELLA_CALLS[i]
+            funder_index = rng.choice(funder_choices)
+            theme = _THEMES[theme_key]
+        else:
+            funder_index = rng.choices(range(len(_FUNDERS)), cum_weights=funder_cum)[0]
+            theme_keys, theme_cum = theme_tables[funder_index]
+            theme = _THEMES[rng.choices(theme_keys, cum_weights=theme_cum)[0]]
         funder = _FUNDERS[funder_index]
-        theme_keys, theme_cum = theme_tables[funder_index]
-        theme = _THEMES[rng.choices(theme_keys, cum_weights=theme_cum)[0]]
 
         # Deadline spread.
         u = rng.random()
@@ -1344,7 +1467,12 @@ def generate_demo_grants(seed: int = 7, count: int = 300) -> list[DemoGrant]:
         nace: tuple[str, ...] = ()
         if theme.nace and rng.random() < theme.nace_share:
             picked = rng.sample(theme.nace, min(len(theme.nace), rng.randint(1, 3)))
-            nace = tuple(code for code in theme.nace if code in picked)
+            # Keep the theme's order and drop codes already covered by a broader picked code.
+            nace = tuple(
+                code
+                for code in theme.nace
+                if code in picked and not any(code != other and code.startswith(other) for other in picked)
+            )
 
         carbon: list[str] = []
         if theme.carbon_primary:
@@ -1356,13 +1484,18 @@ def generate_demo_grants(seed: int = 7, count: int = 300) -> list[DemoGrant]:
             carbon.extend(c for c in theme.carbon_secondary if rng.random() < 0.3 and c not in carbon)
         taxonomy: tuple[str, ...] = ()
         if theme.taxonomy and rng.random() < 0.85:
-            taxonomy = (theme.taxonomy[0],) + tuple(t for t in theme.taxonomy[1:] if rng.random() < 0.4)
+            taxonomy = (theme.taxonomy[0], *(t for t in theme.taxonomy[1:] if rng.random() < 0.4))
         certifications: tuple[str, ...] = ()
         if theme.certifications and rng.random() < 0.3:
             certifications = tuple(c for c in theme.certifications if rng.random() < 0.6) or (
                 theme.certifications[0],
             )
         is_carbon_focused = rng.random() < theme.carbon_focus
+        if umbrella:  # broad, open, carbon-focused call covering the whole theme
+            deadline = None if deadline is None else 45 + deadline % 180
+            sizes = nace = ()
+            carbon = list(theme.carbon_primary + theme.carbon_secondary)
+            is_carbon_focused = True
 
         # Amounts, in the funder's currency.
         rate = _EUR_RATE[funder.currency]
@@ -1374,7 +1507,8 @@ def generate_demo_grants(seed: int = 7, count: int = 300) -> list[DemoGrant]:
             amount_min = _nice(amount_max * rng.uniform(0.02, 0.25)) if rng.random() < 0.6 else None
 
         # Text.
-        variant = rng.choice(theme.titles)
+        variant_index = rng.randrange(len(theme.titles))
+        variant = theme.titles[variant_index]
         calls_per_funder[funder_index] += 1
         year = 2025 + (1 if deadline is not None and deadline > 180 else rng.randint(0, 1))
         call_id = f"{funder.call_prefix}-{year}-{calls_per_funder[funder_index]:03d}"
@@ -1396,7 +1530,11 @@ def generate_demo_grants(seed: int = 7, count: int = 300) -> list[DemoGrant]:
             where = f"in the {funder.name} programme area ({', '.join(funder.countries)})"
         else:
             where = "in any EU Member State or associated country"
-        sentences = [rng.choice(theme.funded), rng.choice(theme.conditions), f"Open to {who} established {where}."]
+        sentences = [
+            theme.funded[variant_index % len(theme.funded)],
+            rng.choice(theme.conditions),
+            f"Open to {who} established {where}.",
+        ]
         if rng.random() < 0.5:
             sentences.append(f"Support covers up to {rng.choice(_FUNDING_RATES)}% of eligible costs.")
 

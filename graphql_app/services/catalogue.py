@@ -113,7 +113,9 @@ def validate_grant(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if "deadline" in fields:
         deadline = fields["deadline"]
         if deadline is not None and deadline.tzinfo is None:
-            raise BadUserInput("deadline must carry a time zone (ISO 8601 with offset or Z).", field="deadline")
+            raise BadUserInput(
+                "deadline must carry a time zone (ISO 8601 with offset or Z).", field="deadline"
+            )
         out["deadline"] = deadline
     if "currency" in fields and fields["currency"] is not None:
         out["currency"] = v.currency_code(fields["currency"])
@@ -139,7 +141,10 @@ def _company_embedding_text(row: dict[str, Any]) -> str:
 
 def _grant_embedding_text(row: dict[str, Any]) -> str:
     return grant_text(
-        row["title"], row.get("description") or "", row.get("funder") or "", row.get("carbon_categories") or []
+        row["title"],
+        row.get("description") or "",
+        row.get("funder") or "",
+        row.get("carbon_categories") or [],
     )
 
 
@@ -178,7 +183,10 @@ async def update_company(
         changes["updated_at"] = func.now()
         row = (
             await conn.execute(
-                update(companies).where(companies.c.id == company_id).values(**changes).returning(*companies.c)
+                update(companies)
+                .where(companies.c.id == company_id)
+                .values(**changes)
+                .returning(*companies.c)
             )
         ).one()
         if {"country", "size"} & changes.keys():
@@ -186,7 +194,7 @@ async def update_company(
         return row
 
 
-async def delete_disqualified_matches(conn, company: Row) -> None:  # noqa: ANN001
+async def delete_disqualified_matches(conn, company: Row) -> None:
     """Remove stored matches whose grant now excludes the company's country or size."""
     await conn.execute(
         grant_matches.delete().where(
@@ -194,7 +202,9 @@ async def delete_disqualified_matches(conn, company: Row) -> None:  # noqa: ANN0
             grant_matches.c.grant_id.in_(
                 select(grants.c.id).where(
                     or_(
-                        and_(func.cardinality(grants.c.countries) > 0, ~grants.c.countries.any(company.country)),
+                        and_(
+                            func.cardinality(grants.c.countries) > 0, ~grants.c.countries.any(company.country)
+                        ),
                         and_(func.cardinality(grants.c.sizes) > 0, ~grants.c.sizes.any(company.size)),
                     )
                 )
@@ -216,7 +226,9 @@ async def create_grants(db: Database, embedder: Embedder, items: Sequence[dict[s
 async def update_grant(db: Database, embedder: Embedder, grant_id: uuid.UUID, fields: dict[str, Any]) -> Row:
     changes = validate_grant(fields, partial=True)
     async with db.transaction() as conn:
-        current = (await conn.execute(select(grants).where(grants.c.id == grant_id).with_for_update())).first()
+        current = (
+            await conn.execute(select(grants).where(grants.c.id == grant_id).with_for_update())
+        ).first()
         if current is None:
             raise not_found("Grant", grant_id)
         merged = {**current._mapping, **changes}

@@ -19,7 +19,11 @@ from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
 from graphql_app.db.scoping import scoped
 from graphql_app.errors import not_found
-from graphql_app.services.grant_matching import STORED_MATCHES_PER_COMPANY, lock_company, recompute_and_store_matches
+from graphql_app.services.grant_matching import (
+    STORED_MATCHES_PER_COMPANY,
+    lock_company,
+    recompute_and_store_matches,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +72,15 @@ async def run_grant_match_computation(db: Database, computation_id: uuid.UUID, n
         )
     try:
         async with db.transaction() as conn:
-            record = (await conn.execute(select(computations).where(computations.c.id == computation_id))).one()
+            record = (
+                await conn.execute(select(computations).where(computations.c.id == computation_id))
+            ).one()
             company = await lock_company(conn, record.subject_id)
             if company is None:
                 raise LookupError(f"Company {record.subject_id} no longer exists.")
-            stored, candidate_count = await recompute_and_store_matches(conn, company, now, STORED_MATCHES_PER_COMPANY)
+            stored, candidate_count = await recompute_and_store_matches(
+                conn, company, now, STORED_MATCHES_PER_COMPANY
+            )
             return (
                 await conn.execute(
                     update(computations)
@@ -97,8 +105,10 @@ async def run_grant_match_computation(db: Database, computation_id: uuid.UUID, n
                     update(computations)
                     .where(computations.c.id == computation_id)
                     .values(
-                        status="FAILED", error=str(exc) or type(exc).__name__, finished_at=func.now(),
-                        updated_at=func.now()
+                        status="FAILED",
+                        error=str(exc) or type(exc).__name__,
+                        finished_at=func.now(),
+                        updated_at=func.now(),
                     )
                     .returning(*computations.c)
                 )

@@ -42,7 +42,9 @@ class MatchCursor:
                 raise ValueError(tag)
             return cls(float(score), uuid.UUID(ident))
         except (ValueError, UnicodeDecodeError):
-            raise BadUserInput(f"`after` cursor {value!r} is not valid for this list.", field="after") from None
+            raise BadUserInput(
+                f"`after` cursor {value!r} is not valid for this list.", field="after"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,19 @@ async def fetch_grant_match_pages(
             filtered.c.score < page.after.score,
             and_(filtered.c.score == page.after.score, filtered.c.id > page.after.id),
         )
-    ranked = select(
-        filtered,
-        func.row_number()
-        .over(
-            partition_by=[filtered.c.company_id] if company_ids is not None else [],
-            order_by=[filtered.c.score.desc(), filtered.c.id],
+    ranked = (
+        select(
+            filtered,
+            func.row_number()
+            .over(
+                partition_by=[filtered.c.company_id] if company_ids is not None else [],
+                order_by=[filtered.c.score.desc(), filtered.c.id],
+            )
+            .label("position"),
         )
-        .label("position"),
-    ).where(after_cursor).subquery("ranked")
+        .where(after_cursor)
+        .subquery("ranked")
+    )
     query = (
         select(ranked)
         .where(ranked.c.position <= page.first + 1)
@@ -121,7 +127,9 @@ async def fetch_grant_match_pages(
     pages: dict[uuid.UUID | None, MatchPage] = {}
     for row in await conn.execute(query):
         key = row.company_id if company_ids is not None else None
-        current = pages.setdefault(key, MatchPage(total_count=row.total_count, has_previous_page=page.after is not None))
+        current = pages.setdefault(
+            key, MatchPage(total_count=row.total_count, has_previous_page=page.after is not None)
+        )
         if row.position > page.first:
             current.has_next_page = True
         else:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Float, and_, bindparam, case, func, literal, or_, select, text
+from sqlalchemy import Float, bindparam, case, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -114,13 +114,19 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
     if embedding is not None and grant_rows:
         result = await conn.execute(
             _PEER_SIGNALS_SQL.bindparams(bindparam("embedding", type_=grants.c.embedding.type)),
-            {"embedding": embedding, "tenant_id": company.tenant_id, "company_id": company.id,
-             "peer_count": PEER_COUNT},
+            {
+                "embedding": embedding,
+                "tenant_id": company.tenant_id,
+                "company_id": company.id,
+                "peer_count": PEER_COUNT,
+            },
         )
         signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
     candidates = build_candidates(grant_rows, signals, now)
     profile = company_profile(company)
-    return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates), grant_rows)
+    return ScoredCatalogue(
+        company, profile, candidates, score_grants_for_company(profile, candidates), grant_rows
+    )
 
 
 def build_candidates(
@@ -142,8 +148,9 @@ def build_candidates(
         certifications=[frozenset(row.certifications) for row in grant_rows],
         taxonomy_objectives=[frozenset(row.taxonomy_objectives) for row in grant_rows],
         is_carbon_focused=np.fromiter((row.is_carbon_focused for row in grant_rows), dtype=bool, count=n),
-        days_left=np.fromiter((whole_days_left(row.deadline, now) for row in grant_rows), dtype=np.float64,
-                              count=n),
+        days_left=np.fromiter(
+            (whole_days_left(row.deadline, now) for row in grant_rows), dtype=np.float64, count=n
+        ),
         peer_signal=peer_signal,
         peers_saved=peers_saved,
     )
@@ -196,7 +203,9 @@ def top_matches(scored: ScoredCatalogue, limit: int | None, min_score: float = 0
 
 async def lock_company(conn: AsyncConnection, company_id: uuid.UUID) -> Row | None:
     """The company row, locked so concurrent recomputations of one company run one after the other."""
-    return (await conn.execute(select(companies).where(companies.c.id == company_id).with_for_update())).first()
+    return (
+        await conn.execute(select(companies).where(companies.c.id == company_id).with_for_update())
+    ).first()
 
 
 async def recompute_and_store_matches(
@@ -275,6 +284,6 @@ async def recompute_and_store_matches(
     return top, len(scored.candidates.ids)
 
 
-def open_grant_condition(now: datetime):  # noqa: ANN201
+def open_grant_condition(now: datetime):
     """Matches whose grant has not closed (closed grants are never listed)."""
     return or_(grants.c.deadline.is_(None), grants.c.deadline >= now)

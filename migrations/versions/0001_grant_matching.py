@@ -20,7 +20,10 @@ DIM = 384
 
 def _ts(name: str, nullable: bool = False) -> sa.Column:
     return sa.Column(
-        name, sa.DateTime(timezone=True), nullable=nullable, server_default=None if nullable else sa.func.now()
+        name,
+        sa.DateTime(timezone=True),
+        nullable=nullable,
+        server_default=None if nullable else sa.func.now(),
     )
 
 
@@ -29,7 +32,9 @@ def _arr(name: str) -> sa.Column:
 
 
 def _pk() -> sa.Column:
-    return sa.Column("id", pg.UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()"))
+    return sa.Column(
+        "id", pg.UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
 
 
 def upgrade() -> None:
@@ -84,7 +89,8 @@ def upgrade() -> None:
         _ts("created_at"),
         _ts("updated_at"),
         sa.CheckConstraint(
-            "amount_min IS NULL OR amount_max IS NULL OR amount_min <= amount_max", name="ck_grants_amount_range"
+            "amount_min IS NULL OR amount_max IS NULL OR amount_min <= amount_max",
+            name="ck_grants_amount_range",
         ),
     )
     op.create_index("ix_grants_deadline", "grants", ["deadline"])
@@ -94,7 +100,10 @@ def upgrade() -> None:
         _pk(),
         sa.Column("tenant_id", sa.Text, nullable=False),
         sa.Column(
-            "company_id", pg.UUID(as_uuid=True), sa.ForeignKey("companies.id", ondelete="CASCADE"), nullable=False
+            "company_id",
+            pg.UUID(as_uuid=True),
+            sa.ForeignKey("companies.id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column(
             "grant_id", pg.UUID(as_uuid=True), sa.ForeignKey("grants.id", ondelete="CASCADE"), nullable=False
@@ -142,7 +151,9 @@ def upgrade() -> None:
         _ts("started_at", nullable=True),
         _ts("finished_at", nullable=True),
         _ts("updated_at"),
-        sa.CheckConstraint("status IN ('QUEUED','RUNNING','SUCCEEDED','FAILED')", name="ck_computations_status"),
+        sa.CheckConstraint(
+            "status IN ('QUEUED','RUNNING','SUCCEEDED','FAILED')", name="ck_computations_status"
+        ),
         sa.CheckConstraint("progress >= 0 AND progress <= 1", name="ck_computations_progress"),
     )
     op.create_index("ix_computations_tenant_created", "computations", ["tenant_id", "created_at"])

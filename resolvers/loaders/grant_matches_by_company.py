@@ -36,7 +36,11 @@ class GrantMatchesByCompanyLoader(DataLoader[Key, MatchPage]):
             for (flt, page, now), company_ids in groups.items():
                 pages = await fetch_grant_match_pages(conn, self.principal, company_ids, flt, page, now)
                 empty = [cid for cid in company_ids if cid not in pages]
-                totals = await count_grant_matches(conn, self.principal, empty, flt, now) if page.after and empty else {}
+                totals = (
+                    await count_grant_matches(conn, self.principal, empty, flt, now)
+                    if page.after and empty
+                    else {}
+                )
                 for cid in company_ids:
                     results[(cid, flt, page, now)] = pages.get(cid) or MatchPage(
                         total_count=totals.get(cid, 0), has_previous_page=page.after is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -19,10 +18,14 @@ from schema.types.match import Match
 
 @strawberry.type(description="A stored match of a company and a grant, explained.")
 class GrantMatch(Match):
-    score: float = strawberry.field(description="Weighted total, 0..1 (carbon-focused grants ×1.2, capped at 1).")
+    score: float = strawberry.field(
+        description="Weighted total, 0..1 (carbon-focused grants ×1.2, capped at 1)."
+    )
     semantic_score: float = strawberry.field(description="Meaning of the texts (embedding cosine), 0..1.")
     rule_score: float = strawberry.field(description="Country, NACE activity and size fit, 0..1.")
-    carbon_score: float = strawberry.field(description="Carbon categories, certifications, EU taxonomy, 0..1.")
+    carbon_score: float = strawberry.field(
+        description="Carbon categories, certifications, EU taxonomy, 0..1."
+    )
     collaborative_score: float = strawberry.field(description="What similar companies did with it, 0..1.")
     recency_score: float = strawberry.field(description="Deadline urgency, 0..1.")
     match_reasons: list[str] = strawberry.field(description="Why it matches, in words.")
@@ -40,7 +43,7 @@ class GrantMatch(Match):
         return Grant.from_row(await info.context.loaders.grant_by_id.load(self.grant_id))
 
     @strawberry.field(description="The matched company.")
-    async def company(self, info: Info) -> Annotated["Company", strawberry.lazy("schema.types.company")]:  # noqa: F821
+    async def company(self, info: Info) -> Annotated[Company, strawberry.lazy("schema.types.company")]:  # noqa: F821
         from schema.types.company import Company
 
         return Company.from_row(await info.context.loaders.company_by_id.load(self.company_id))

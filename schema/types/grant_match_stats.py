@@ -5,14 +5,18 @@ from __future__ import annotations
 import strawberry
 
 
-@strawberry.type(description="One bar of a score histogram: matches with lower ≤ score < upper (the last bar includes 1).")
+@strawberry.type(
+    description="One bar of a score histogram: matches with lower ≤ score < upper (the last bar includes 1)."
+)
 class ScoreBucket:
     lower: float = strawberry.field(description="Inclusive lower bound.")
     upper: float = strawberry.field(description="Upper bound (exclusive, except 1.0).")
     count: int = strawberry.field(description="How many matches fall in it.")
 
 
-@strawberry.type(description="Statistics of the stored (open) grant matches of one company or the whole tenant.")
+@strawberry.type(
+    description="Statistics of the stored (open) grant matches of one company or the whole tenant."
+)
 class GrantMatchStats:
     total: int = strawberry.field(description="Stored matches whose grant is still open.")
     saved: int = strawberry.field(description="Of those, saved.")

@@ -50,10 +50,27 @@ def grants() -> list[DemoGrant]:
 
 
 @pytest.fixture(scope="module")
+def many_companies() -> list[DemoCompany]:
+    """Large enough to reach every template option at least once."""
+    return generate_demo_companies(seed=99, count=5000)
+
+
+@pytest.fixture(scope="module")
+def many_grants() -> list[DemoGrant]:
+    return generate_demo_grants(seed=99, count=5000)
+
+
+@pytest.fixture(scope="module")
 def nace_list() -> set[str]:
     path = Path(naceconverter.__file__).parent / "nacecodes.csv"
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         return {row["code"] for row in csv.DictReader(handle, delimiter=";")}
+
+
+def _check_nace_set(codes: tuple[str, ...], nace_list: set[str]) -> None:
+    for code in codes:
+        _check_nace(code, nace_list)
+        assert not any(other != code and code.startswith(other) for other in codes), codes
 
 
 def _check_nace(code: str, nace_list: set[str]) -> None:
@@ -62,6 +79,17 @@ def _check_nace(code: str, nace_list: set[str]) -> None:
     assert digits in nace_list, f"{code}: {digits} not in naceconverter's list"
     low, high = _REV2_SECTIONS[section]
     assert low <= int(digits[:2]) <= high, f"{code}: division {digits[:2]} is not in Rev. 2 section {section}"
+
+
+def test_nace_codes_are_canonical_for_the_matching_module(many_companies, many_grants):
+    """The project's NACE module keeps every demo code unchanged (Rev. 2 letter + digits) and can name it."""
+    from graphql_app.matching.nace import nace_code_name, normalise_nace_code
+
+    codes = {code for c in many_companies for code in c.nace_codes}
+    codes |= {code for g in many_grants for code in g.nace_codes}
+    for code in codes:
+        assert normalise_nace_code(code) == code
+        assert nace_code_name(code)
 
 
 # --- determinism and counts -------------------------------------------------------------------------------
@@ -115,8 +143,9 @@ def test_company_names_unique_per_tenant(seed, count):
     assert len(keys) == len(set(keys))
 
 
-def test_company_fields_within_vocabularies(companies, nace_list):
-    for c in companies:
+@pytest.mark.parametrize("sample", ["companies", "many_companies"])
+def test_company_fields_within_vocabularies(sample, request, nace_list):
+    for c in request.getfixturevalue(sample):
         assert c.tenant in DEMO_TENANTS
         assert c.name and c.name == c.name.strip()
         assert pycountry.countries.get(alpha_2=c.country) is not None, c.country
@@ -130,12 +159,11 @@ def test_company_fields_within_vocabularies(companies, nace_list):
         for values in (c.carbon_categories, c.certifications, c.taxonomy_objectives, c.nace_codes):
             assert len(values) == len(set(values))
         assert c.nace_codes
-        for code in c.nace_codes:
-            _check_nace(code, nace_list)
+        _check_nace_set(c.nace_codes, nace_list)
 
 
-def test_company_descriptions_read_well(companies):
-    for c in companies:
+def test_company_descriptions_read_well(companies, many_companies):
+    for c in many_companies:
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", c.description) if s]
         assert 1 <= len(sentences) <= 3, c.description
         assert "{" not in c.description and "}" not in c.description
@@ -154,8 +182,9 @@ def test_company_spread(companies):
 # --- grants -----------------------------------------------------------------------------------------------
 
 
-def test_grant_fields_within_vocabularies(grants, nace_list):
-    for g in grants:
+@pytest.mark.parametrize("sample", ["grants", "many_grants"])
+def test_grant_fields_within_vocabularies(sample, request, nace_list):
+    for g in request.getfixturevalue(sample):
         assert g.title and g.funder
         for country in g.countries:
             assert pycountry.countries.get(alpha_2=country) is not None, country
@@ -163,8 +192,7 @@ def test_grant_fields_within_vocabularies(grants, nace_list):
         assert set(g.carbon_categories) <= set(CARBON_CATEGORIES)
         assert set(g.certifications) <= set(CERTIFICATIONS)
         assert set(g.taxonomy_objectives) <= set(TAXONOMY_OBJECTIVES)
-        for code in g.nace_codes:
-            _check_nace(code, nace_list)
+        _check_nace_set(g.nace_codes, nace_list)
         assert g.currency in {"EUR", "SEK", "PLN", "DKK"}
         assert g.url.startswith("https://") and " " not in g.url
         if g.amount_min is not None:

@@ -1,0 +1,124 @@
+"""The Starlette application: `/graphql` (POST, GET, GraphiQL, WebSockets) and `/healthz`.
+
+`create_app` wires process-wide services in the lifespan: the database (embedded or configured, migrated in
+embedded mode), the embedding model (loaded once, off the request path) and the token verifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from graphql_app.auth import TokenVerifier, bearer_token
+from graphql_app.clock import Clock
+from graphql_app.context import AppServices, Context
+from graphql_app.db.engine import Database
+from graphql_app.db.models import EMBEDDING_DIMENSION
+from graphql_app.db.setup import check_embedding_model, migrate, resolve_database_url
+from graphql_app.errors import MatchgraphError
+from graphql_app.matching.embeddings import load_embedder
+from graphql_app.settings import Settings, load_settings
+from schema import build_schema
+
+logger = logging.getLogger(__name__)
+
+
+class MatchgraphGraphQL(GraphQL):
+    """Strawberry's ASGI view with our context (principal from the bearer token) and orjson encoding."""
+
+    def __init__(self, app_state: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.app_state = app_state
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        services: AppServices = self.app_state.services
+        principal, auth_error = None, None
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            if token is not None:
+                principal = self.app_state.verifier.verify(token)
+        except MatchgraphError as exc:
+            auth_error = exc
+        return Context(
+            services=services, principal=principal, auth_error=auth_error, request=request, response=response
+        )
+
+
+async def open_services(
+    settings: Settings, *, clock: Clock | None = None, load_model: bool = True
+) -> AppServices:
+    """Connect (starting the embedded Postgres and migrating when it is used) and load the model."""
+    url = await resolve_database_url(settings)
+    if settings.embedded:
+        await migrate(url)
+    db = Database(url, pool_size=settings.db_pool_size)
+    services = AppServices(settings=settings, db=db, clock=clock or Clock())
+    if load_model:
+        services.embedder = await asyncio.to_thread(load_embedder, settings.embedding_model)
+        if services.embedder.dimension != EMBEDDING_DIMENSION:
+            raise RuntimeError(
+                f"{settings.embedding_model} makes {services.embedder.dimension}-d vectors; this database stores "
+                f"{EMBEDDING_DIMENSION}-d vectors."
+            )
+        async with db.transaction() as conn:
+            await check_embedding_model(conn, settings.embedding_model, services.embedder.dimension)
+    return services
+
+
+def create_app(settings: Settings | None = None, *, services: AppServices | None = None) -> Starlette:
+    """The ASGI app. Pass ``services`` to share already-open ones (tests); otherwise they open at start-up."""
+    settings = settings or (services.settings if services else load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owns_services = services is None
+        app.state.services = services or await open_services(settings)
+        try:
+            yield
+        finally:
+            if owns_services:
+                await app.state.services.db.dispose()
+
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.services.db.reader() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
+        except Exception as exc:
+            logger.warning("health check failed: %r", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    app = Starlette(lifespan=lifespan)
+    if services is not None:
+        app.state.services = services
+    app.state.verifier = TokenVerifier(settings)
+    graphql = MatchgraphGraphQL(
+        app.state,
+        schema=build_schema(introspection=settings.introspection),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+    app.router.routes.extend(
+        [
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ]
+    )
+    return app

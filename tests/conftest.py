@@ -1,0 +1,185 @@
+"""Test fixtures: one embedded Postgres per session, a migrated template database cloned per test,
+the real embedding model loaded once, and the real ASGI app driven over HTTP (httpx)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import itertools
+import logging
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from graphql_app.auth import mint_token
+from graphql_app.clock import FixedClock
+from graphql_app.context import AppServices
+from graphql_app.db.embedded import socket_dir_of, start_embedded_postgres
+from graphql_app.db.engine import Database
+from graphql_app.db.setup import migrate
+from graphql_app.matching.embeddings import Embedder, load_embedder
+from graphql_app.settings import Settings
+
+logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+TEMPLATE_DB = "matchgraph_template"
+JWT_SECRET = "test-secret-" + "x" * 32
+#: "Now" for every API test: deadlines are set relative to it.
+TEST_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+_db_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_data_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="matchgraph-test-"))
+
+
+@pytest.fixture(scope="session")
+def pg_socket_dir(pg_data_dir: Path) -> str:
+    return socket_dir_of(start_embedded_postgres(pg_data_dir))
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_socket_dir: str) -> str:
+    """A migrated database that each test clones (CREATE DATABASE … TEMPLATE …)."""
+    conn = await asyncpg.connect(user="postgres", host=pg_socket_dir, database="postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
+        await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    finally:
+        await conn.close()
+    await migrate(database_url(pg_socket_dir, TEMPLATE_DB))
+    return TEMPLATE_DB
+
+
+def database_url(socket_dir: str, name: str) -> str:
+    return f"postgresql+asyncpg://postgres@/{name}?host={socket_dir}"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2 model, loaded once per test session."""
+    return load_embedder()
+
+
+@pytest.fixture
+async def database_name(pg_socket_dir: str, template_database: str) -> AsyncIterator[str]:
+    name = f"test_{os.getpid()}_{next(_db_counter)}"
+    conn = await asyncpg.connect(user="postgres", host=pg_socket_dir, database="postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    finally:
+        await conn.close()
+    yield name
+    conn = await asyncpg.connect(user="postgres", host=pg_socket_dir, database="postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, pg_socket_dir: str, database_name: str) -> Settings:
+    return Settings(
+        database_url=database_url(pg_socket_dir, database_name),
+        data_dir=tmp_path,
+        jwt_secret=JWT_SECRET,
+    )
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+async def services(settings: Settings, clock: FixedClock, embedder: Embedder) -> AsyncIterator[AppServices]:
+    db = Database(settings.database_url, pool_size=5)
+    yield AppServices(settings=settings, db=db, clock=clock, embedder=embedder)
+    await db.dispose()
+
+
+@pytest.fixture
+async def http(services: AppServices) -> AsyncIterator[httpx.AsyncClient]:
+    from graphql_app.app import create_app
+
+    app = create_app(services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://matchgraph.test") as client:
+        yield client
+
+
+def token_for(
+    tenant: str = "tenant-a",
+    roles: tuple[str, ...] = ("ORG_ADMIN",),
+    subject: str | None = None,
+    **extra: Any,
+) -> str:
+    settings = Settings(jwt_secret=JWT_SECRET, database_url="postgresql://unused")
+    return mint_token(
+        settings,
+        subject=subject or f"user-{uuid.uuid4().hex[:6]}@{tenant}",
+        tenant_id=tenant,
+        roles=list(roles),
+        **extra,
+    )
+
+
+class GraphQLClient:
+    """Sends operations to /graphql over HTTP as a given principal."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None) -> None:
+        self.http = http
+        self.token = token
+
+    async def execute(self, query: str, variables: dict | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict | None = None) -> dict:
+        """The `data` of a response that must have no errors."""
+        body = await self.execute(query, variables)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    async def error_code(self, query: str, variables: dict | None = None) -> str:
+        """The `extensions.code` of the first error (the response must have one)."""
+        body = await self.execute(query, variables)
+        assert body.get("errors"), f"expected an error, got {body}"
+        return body["errors"][0]["extensions"]["code"]
+
+
+@pytest.fixture
+def as_admin(http: httpx.AsyncClient) -> GraphQLClient:
+    """ORG_ADMIN of tenant-a."""
+    return GraphQLClient(http, token_for("tenant-a", ("ORG_ADMIN",)))
+
+
+@pytest.fixture
+def as_other_tenant(http: httpx.AsyncClient) -> GraphQLClient:
+    """ORG_ADMIN of tenant-b."""
+    return GraphQLClient(http, token_for("tenant-b", ("ORG_ADMIN",)))
+
+
+@pytest.fixture
+def as_platform_admin(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http, token_for("platform", ("PLATFORM_ADMIN",)))
+
+
+@pytest.fixture
+def anonymous(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http, None)
