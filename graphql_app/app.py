@@ -59,9 +59,7 @@ class MatchgraphGraphQL(GraphQL):
         )
 
 
-async def open_services(
-    settings: Settings, *, clock: Clock | None = None, load_model: bool = True
-) -> AppServices:
+async def open_services(settings: Settings, *, clock: Clock | None = None, load_model: bool = True) -> AppServices:
     """Connect (starting the embedded Postgres and migrating when it is used) and load the model."""
     url = await resolve_database_url(settings)
     if settings.embedded:

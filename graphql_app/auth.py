@@ -105,9 +105,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             member_id = uuid.UUID(str(claims["member_id"]))
         except ValueError as exc:
             raise Unauthenticated("The token's member_id is not a UUID.") from exc
-    return Principal(
-        subject=str(claims["sub"]), tenant_id=str(claims["tenant_id"]), roles=roles, member_id=member_id
-    )
+    return Principal(subject=str(claims["sub"]), tenant_id=str(claims["tenant_id"]), roles=roles, member_id=member_id)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -144,14 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matchgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser(
-        "serve", help="Run the API (embedded Postgres unless MATCHGRAPH_DATABASE_URL is set)."
-    )
+    serve = sub.add_parser("serve", help="Run the API (embedded Postgres unless MATCHGRAPH_DATABASE_URL is set).")
     serve.add_argument("--host", help="Bind address (default 127.0.0.1 or MATCHGRAPH_HOST).")
     serve.add_argument("--port", type=int, help="Port (default 8000 or MATCHGRAPH_PORT).")
-    serve.add_argument(
-        "--demo", action="store_true", help="Load the demo dataset first if the database is empty."
-    )
+    serve.add_argument("--demo", action="store_true", help="Load the demo dataset first if the database is empty.")
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="Apply database migrations.")
@@ -174,9 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(func=cmd_seed_demo)
 
     exp = sub.add_parser("export-schema", help="Write the GraphQL schema (SDL).")
-    exp.add_argument(
-        "--output", default="schema.graphql", help="File, or - for stdout (default schema.graphql)."
-    )
+    exp.add_argument("--output", default="schema.graphql", help="File, or - for stdout (default schema.graphql).")
     exp.set_defaults(func=cmd_export_schema)
     return parser
 

@@ -51,9 +51,7 @@ def _from_vocabulary(values: Iterable[str], vocabulary: tuple[str, ...], field: 
     out: list[str] = []
     for value in values:
         if value not in vocabulary:
-            raise BadUserInput(
-                f"{value!r} is not a known {what}; use one of: {', '.join(vocabulary)}.", field=field
-            )
+            raise BadUserInput(f"{value!r} is not a known {what}; use one of: {', '.join(vocabulary)}.", field=field)
         if value not in out:
             out.append(value)
     return out

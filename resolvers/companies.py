@@ -38,9 +38,7 @@ async def companies_page(
     limit = validation.page_size(first)
     offset = decode_offset_cursor(after)
     conditions = [companies.c.country == validation.country_code(country)] if country is not None else []
-    query = scoped(
-        select(*COMPANY_COLUMNS, func.count().over().label("total_count")), companies, info.context.viewer
-    )
+    query = scoped(select(*COMPANY_COLUMNS, func.count().over().label("total_count")), companies, info.context.viewer)
     query = query.where(*conditions).order_by(companies.c.name, companies.c.id)
     async with info.context.db.reader() as conn:
         rows = list(await conn.execute(query.offset(offset).limit(limit + 1)))

@@ -49,9 +49,7 @@ AfterArg = Annotated[str | None, strawberry.argument(description="Cursor to cont
 MinScoreArg = Annotated[float | None, strawberry.argument(description="Lowest total score, 0..1.")]
 
 
-async def _company_row(
-    conn: AsyncConnection, principal: Principal, company_id: uuid.UUID, *, lock: bool = False
-):
+async def _company_row(conn: AsyncConnection, principal: Principal, company_id: uuid.UUID, *, lock: bool = False):
     query = scoped(select(companies).where(companies.c.id == company_id), companies, principal)
     row = (await conn.execute(query.with_for_update() if lock else query)).first()
     if row is None:
@@ -65,9 +63,7 @@ async def grant_matches_page(
         strawberry.ID | None,
         strawberry.argument(description="Only this company's matches (else the whole tenant)."),
     ] = None,
-    status: Annotated[
-        GrantMatchStatus | None, strawberry.argument(description="ACTIVE, SAVED or DISMISSED.")
-    ] = None,
+    status: Annotated[GrantMatchStatus | None, strawberry.argument(description="ACTIVE, SAVED or DISMISSED.")] = None,
     min_score: MinScoreArg = None,
     first: FirstArg = 20,
     after: AfterArg = None,
@@ -92,9 +88,7 @@ async def grant_matches_page(
 
 async def grant_match(info: Info, id: MatchIdArg) -> GrantMatch:
     match_id = validation.parse_uuid(id)
-    query = scoped(
-        select(grant_matches).where(grant_matches.c.id == match_id), grant_matches, info.context.viewer
-    )
+    query = scoped(select(grant_matches).where(grant_matches.c.id == match_id), grant_matches, info.context.viewer)
     async with info.context.db.reader() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
@@ -120,9 +114,7 @@ async def grant_match_stats(
         func.sum(grant_matches.c.score).label("score_sum"),
         func.max(grant_matches.c.score).label("top"),
     ).join(grants, grants.c.id == grant_matches.c.grant_id)
-    query = scoped(
-        query.where(*filter_conditions(GrantMatchFilter(), info.context.clock.now())), grant_matches, viewer
-    )
+    query = scoped(query.where(*filter_conditions(GrantMatchFilter(), info.context.clock.now())), grant_matches, viewer)
     async with info.context.db.reader() as conn:
         if company_id is not None:
             cid = validation.parse_uuid(company_id, "companyId")
@@ -139,8 +131,7 @@ async def grant_match_stats(
         average_score=(sum(r.score_sum for r in rows) / total) if total else None,
         top_score=max((r.top for r in rows), default=None),
         histogram=[
-            ScoreBucket(lower=round(i / 10, 1), upper=round((i + 1) / 10, 1), count=counts.get(i, 0))
-            for i in range(10)
+            ScoreBucket(lower=round(i / 10, 1), upper=round((i + 1) / 10, 1), count=counts.get(i, 0)) for i in range(10)
         ],
     )
 
@@ -177,9 +168,7 @@ async def live_grant_matches(
 class GrantMatchRefresh:
     company_id: strawberry.ID = strawberry.field(description="The company.")
     saved: bool = strawberry.field(description="Whether the matches were stored.")
-    candidate_count: int = strawberry.field(
-        description="Open grants the company is eligible for that were scored."
-    )
+    candidate_count: int = strawberry.field(description="Open grants the company is eligible for that were scored.")
     matches: list[LiveGrantMatch] = strawberry.field(description="The best matches, best first.")
     stored_matches: list[GrantMatch] = strawberry.field(
         description="The stored matches (ids and interaction flags), best first; empty when not saved."
@@ -282,9 +271,7 @@ async def apply_grant_match_action(
 ) -> GrantMatch:
     """SAVE sets saved and clears dismissed; DISMISS the reverse; RESTORE clears both."""
     mid = validation.parse_uuid(match_id, "matchId")
-    return await _update_match(
-        info, [grant_matches.c.id == mid], _ACTION_VALUES[action], not_found("Grant match", mid)
-    )
+    return await _update_match(info, [grant_matches.c.id == mid], _ACTION_VALUES[action], not_found("Grant match", mid))
 
 
 async def mark_grant_match_viewed(info: Info, company_id: CompanyIdArg, grant_id: GrantIdArg) -> GrantMatch:
@@ -320,7 +307,5 @@ async def set_grant_match_dismissed(
 async def computation(
     info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Its UUID.")]
 ) -> Computation:
-    row = await computation_service.get_computation(
-        info.context.db, info.context.viewer, validation.parse_uuid(id)
-    )
+    row = await computation_service.get_computation(info.context.db, info.context.viewer, validation.parse_uuid(id))
     return Computation.from_row(row)

@@ -41,9 +41,7 @@ async def grants_page(
     limit = validation.page_size(first)
     offset = decode_offset_cursor(after)
     conditions = (
-        []
-        if include_closed
-        else [or_(grants.c.deadline.is_(None), grants.c.deadline >= info.context.clock.now())]
+        [] if include_closed else [or_(grants.c.deadline.is_(None), grants.c.deadline >= info.context.clock.now())]
     )
     query = (
         select(*GRANT_COLUMNS, func.count().over().label("total_count"))

@@ -12,9 +12,7 @@ NodeType = TypeVar("NodeType")
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
-    has_previous_page: bool = strawberry.field(
-        description="Items precede this page (an `after` cursor was given)."
-    )
+    has_previous_page: bool = strawberry.field(description="Items precede this page (an `after` cursor was given).")
     start_cursor: str | None = strawberry.field(description="Cursor of the first item of the page.")
     end_cursor: str | None = strawberry.field(description="Cursor of the last item; pass it as `after`.")
 

@@ -9,9 +9,7 @@ import strawberry
 from graphql_app.matching.vocabulary import CERTIFICATIONS, TAXONOMY_OBJECTIVES
 
 
-@strawberry.enum(
-    description="EU company size class (Recommendation 2003/361): <10, <50, <250 staff, else large."
-)
+@strawberry.enum(description="EU company size class (Recommendation 2003/361): <10, <50, <250 staff, else large.")
 class CompanySize(enum.Enum):
     MICRO = "MICRO"
     SMALL = "SMALL"

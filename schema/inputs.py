@@ -27,9 +27,7 @@ class CompanyInput:
         default_factory=list,
         description="Carbon categories (see the README's vocabulary, e.g. `renewable_energy`).",
     )
-    certifications: list[Certification] = strawberry.field(
-        default_factory=list, description="Certifications held."
-    )
+    certifications: list[Certification] = strawberry.field(default_factory=list, description="Certifications held.")
     taxonomy_objectives: list[TaxonomyObjective] = strawberry.field(
         default_factory=list, description="EU taxonomy objectives pursued."
     )
@@ -41,14 +39,10 @@ class CompanyUpdateInput:
     country: str | None = strawberry.field(default=_UNSET, description="ISO 3166-1 alpha-2 country.")
     size: CompanySize | None = strawberry.field(default=_UNSET, description="EU size class.")
     employees: int | None = strawberry.field(default=_UNSET, description="Staff headcount.")
-    nace_codes: list[str] | None = strawberry.field(
-        default=_UNSET, description="NACE codes (replaces the list)."
-    )
+    nace_codes: list[str] | None = strawberry.field(default=_UNSET, description="NACE codes (replaces the list).")
     description: str | None = strawberry.field(default=_UNSET, description="What the company does.")
     carbon_categories: list[str] | None = strawberry.field(default=_UNSET, description="Carbon categories.")
-    certifications: list[Certification] | None = strawberry.field(
-        default=_UNSET, description="Certifications."
-    )
+    certifications: list[Certification] | None = strawberry.field(default=_UNSET, description="Certifications.")
     taxonomy_objectives: list[TaxonomyObjective] | None = strawberry.field(
         default=_UNSET, description="EU taxonomy objectives."
     )
@@ -59,18 +53,10 @@ class GrantInput:
     title: str = strawberry.field(description="Title of the call.")
     description: str = strawberry.field(default="", description="What the grant funds.")
     funder: str = strawberry.field(default="", description="Programme or agency.")
-    countries: list[str] = strawberry.field(
-        default_factory=list, description="Eligible countries; empty = all."
-    )
-    nace_codes: list[str] = strawberry.field(
-        default_factory=list, description="Eligible NACE codes; empty = all."
-    )
-    sizes: list[CompanySize] = strawberry.field(
-        default_factory=list, description="Eligible sizes; empty = all."
-    )
-    carbon_categories: list[str] = strawberry.field(
-        default_factory=list, description="Carbon categories funded."
-    )
+    countries: list[str] = strawberry.field(default_factory=list, description="Eligible countries; empty = all.")
+    nace_codes: list[str] = strawberry.field(default_factory=list, description="Eligible NACE codes; empty = all.")
+    sizes: list[CompanySize] = strawberry.field(default_factory=list, description="Eligible sizes; empty = all.")
+    carbon_categories: list[str] = strawberry.field(default_factory=list, description="Carbon categories funded.")
     certifications: list[Certification] = strawberry.field(
         default_factory=list, description="Certifications recognised."
     )
@@ -78,9 +64,7 @@ class GrantInput:
         default_factory=list, description="EU taxonomy objectives pursued."
     )
     is_carbon_focused: bool = strawberry.field(default=False, description="Gives the 1.2× carbon bonus.")
-    deadline: datetime | None = strawberry.field(
-        default=None, description="Closing time with offset; null = rolling."
-    )
+    deadline: datetime | None = strawberry.field(default=None, description="Closing time with offset; null = rolling.")
     amount_min: float | None = strawberry.field(default=None, description="Smallest award.")
     amount_max: float | None = strawberry.field(default=None, description="Largest award.")
     currency: str = strawberry.field(default="EUR", description="ISO 4217 currency.")
@@ -92,15 +76,11 @@ class GrantUpdateInput:
     title: str | None = strawberry.field(default=_UNSET, description="Title of the call.")
     description: str | None = strawberry.field(default=_UNSET, description="What the grant funds.")
     funder: str | None = strawberry.field(default=_UNSET, description="Programme or agency.")
-    countries: list[str] | None = strawberry.field(
-        default=_UNSET, description="Eligible countries; empty = all."
-    )
+    countries: list[str] | None = strawberry.field(default=_UNSET, description="Eligible countries; empty = all.")
     nace_codes: list[str] | None = strawberry.field(default=_UNSET, description="Eligible NACE codes.")
     sizes: list[CompanySize] | None = strawberry.field(default=_UNSET, description="Eligible sizes.")
     carbon_categories: list[str] | None = strawberry.field(default=_UNSET, description="Carbon categories.")
-    certifications: list[Certification] | None = strawberry.field(
-        default=_UNSET, description="Certifications."
-    )
+    certifications: list[Certification] | None = strawberry.field(default=_UNSET, description="Certifications.")
     taxonomy_objectives: list[TaxonomyObjective] | None = strawberry.field(
         default=_UNSET, description="EU taxonomy objectives."
     )

@@ -20,9 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 #: Statements (including BEGIN/COMMIT/ROLLBACK) sent while a :class:`StatementLog` is active.
-_active_log: contextvars.ContextVar[StatementLog | None] = contextvars.ContextVar(
-    "statement_log", default=None
-)
+_active_log: contextvars.ContextVar[StatementLog | None] = contextvars.ContextVar("statement_log", default=None)
 
 
 @dataclass

@@ -153,21 +153,17 @@ _SECTORS: tuple[_Sector, ...] = (
         size_weights=(2, 5, 4, 2),
         name_words=("Solar", "Wind", "Renewables", "Energy", "Power", "Energy Parks"),
         activities=(
-            "develops, finances and operates ground-mounted solar PV parks and onshore wind farms across "
-            "{country}",
+            "develops, finances and operates ground-mounted solar PV parks and onshore wind farms across {country}",
             "builds agrivoltaic and rooftop solar installations for farms, logistics halls and "
             "municipalities in {country}",
-            "repowers ageing onshore wind farms with larger, more efficient turbines and co-located battery "
-            "storage",
-            "develops small hydropower and biomass combined heat and power plants for regional grids around "
-            "{city}",
+            "repowers ageing onshore wind farms with larger, more efficient turbines and co-located battery storage",
+            "develops small hydropower and biomass combined heat and power plants for regional grids around {city}",
         ),
         focuses=(
             "Its {mw} MW project pipeline is expected to avoid about {kt},000 tonnes of CO2 a year.",
             "Projects are paired with battery storage to firm renewable output and with biodiversity plans "
             "for every site.",
-            "The company has connected {mw} MW of renewable capacity and sells green power under long-term "
-            "PPAs.",
+            "The company has connected {mw} MW of renewable capacity and sells green power under long-term PPAs.",
         ),
         customers=(
             "Offtakers include utilities, industrial energy users and local energy communities.",
@@ -193,12 +189,10 @@ _SECTORS: tuple[_Sector, ...] = (
             "Thermal Engineering",
         ),
         activities=(
-            "carries out energy audits and designs heat-recovery and process-optimisation measures for "
-            "manufacturers",
+            "carries out energy audits and designs heat-recovery and process-optimisation measures for manufacturers",
             "plans building-services retrofits, heat-pump conversions and energy monitoring for commercial "
             "property owners in {country}",
-            "models industrial energy flows and engineers waste-heat recovery, compressed-air and "
-            "motor-drive upgrades",
+            "models industrial energy flows and engineers waste-heat recovery, compressed-air and motor-drive upgrades",
         ),
         focuses=(
             "Its clients cut their energy demand by {pct}% on average, saving around {kt},000 tonnes of CO2 "
@@ -226,8 +220,7 @@ _SECTORS: tuple[_Sector, ...] = (
         activities=(
             "manufactures and installs fast-charging stations for electric cars, vans and trucks along "
             "highways and in city centres",
-            "operates a network of {n} public EV charging points with smart, grid-aware load management in "
-            "{country}",
+            "operates a network of {n} public EV charging points with smart, grid-aware load management in {country}",
             "builds electric cargo bikes and light electric vehicles for urban last-mile delivery",
             "electrifies municipal bus and logistics fleets, supplying depot chargers and fleet "
             "energy-management software",
@@ -236,8 +229,7 @@ _SECTORS: tuple[_Sector, ...] = (
             "Its products and services put more than {n},000 electric vehicles on renewable power every "
             "month, displacing diesel and petrol.",
             "The company estimates that its customers avoid {kt},000 tonnes of tailpipe CO2 a year.",
-            "It designs for the full life cycle, with repairable hardware and batteries recycled at end of "
-            "life.",
+            "It designs for the full life cycle, with repairable hardware and batteries recycled at end of life.",
         ),
         customers=(
             "Customers include municipalities, fleet operators, retailers and housing associations.",
@@ -263,10 +255,8 @@ _SECTORS: tuple[_Sector, ...] = (
         size_weights=(2, 5, 5, 2),
         name_words=("Recycling", "Circular", "Resource Recovery", "Recycling Group", "Materials"),
         activities=(
-            "collects and sorts post-consumer plastic packaging and turns it into recycled pellets for new "
-            "packaging",
-            "recovers copper, aluminium and critical raw materials from electronic waste and end-of-life "
-            "batteries",
+            "collects and sorts post-consumer plastic packaging and turns it into recycled pellets for new packaging",
+            "recovers copper, aluminium and critical raw materials from electronic waste and end-of-life batteries",
             "collects construction and demolition waste around {city} and processes it into certified "
             "secondary aggregates",
             "refurbishes and remanufactures industrial equipment for resale and leasing",
@@ -304,12 +294,10 @@ _SECTORS: tuple[_Sector, ...] = (
             "delivers deep energy renovations of apartment blocks, combining facade insulation, triple "
             "glazing and heat pumps",
             "builds timber-frame, near-zero-energy homes and offices in and around {city}",
-            "installs heat pumps, rooftop solar and building automation in commercial buildings across "
-            "{country}",
+            "installs heat pumps, rooftop solar and building automation in commercial buildings across {country}",
         ),
         focuses=(
-            "Its projects cut the heating demand of buildings by {pct}% compared with the national building "
-            "code.",
+            "Its projects cut the heating demand of buildings by {pct}% compared with the national building code.",
             "Projects follow BREEAM or LEED standards and use low-carbon materials such as timber and "
             "recycled concrete.",
             "It has completed more than {n} near-zero-energy homes and deep renovations.",
@@ -332,10 +320,8 @@ _SECTORS: tuple[_Sector, ...] = (
         size_weights=(5, 5, 2, 1),
         name_words=("Agritech", "Farming Systems", "Agro", "Farm Technologies", "Fields"),
         activities=(
-            "builds precision-farming sensors and software that optimise irrigation, fertiliser and "
-            "pesticide use",
-            "runs vertical farms near {city} that grow leafy greens with renewable electricity and "
-            "recirculated water",
+            "builds precision-farming sensors and software that optimise irrigation, fertiliser and pesticide use",
+            "runs vertical farms near {city} that grow leafy greens with renewable electricity and recirculated water",
             "manufactures robotic weeding and low-emission tillage machinery for arable farms",
             "supports farmers in {country} with regenerative-agriculture advice, soil-carbon measurement and "
             "cover crops",
@@ -420,13 +406,10 @@ _SECTORS: tuple[_Sector, ...] = (
         size_weights=(4, 6, 3, 1),
         name_words=("Analytics", "Software", "AI", "Data", "Labs", "Climate Tech"),
         activities=(
-            "develops an AI platform that forecasts wind and solar output for grid operators and energy "
-            "traders",
-            "builds carbon-accounting software that measures Scope 1-3 emissions and supply-chain footprints "
-            "for SMEs",
+            "develops an AI platform that forecasts wind and solar output for grid operators and energy traders",
+            "builds carbon-accounting software that measures Scope 1-3 emissions and supply-chain footprints for SMEs",
             "offers machine-learning building energy management that tunes heating and cooling in real time",
-            "provides climate-risk analytics that map flood, heat and drought exposure of assets and "
-            "portfolios",
+            "provides climate-risk analytics that map flood, heat and drought exposure of assets and portfolios",
         ),
         focuses=(
             "Its software serves more than {n} customers and helps them cut emissions by {pct}% on average.",
@@ -568,8 +551,7 @@ _SECTORS: tuple[_Sector, ...] = (
         size_weights=(3, 5, 3, 1),
         name_words=("Capital", "Green Finance", "Impact Partners", "Invest", "Climate Capital"),
         activities=(
-            "structures green bonds and sustainability-linked loans for mid-sized renewable and efficiency "
-            "projects",
+            "structures green bonds and sustainability-linked loans for mid-sized renewable and efficiency projects",
             "runs a crowdfunding platform that lets citizens invest in local solar, wind and "
             "energy-efficiency projects",
             "manages an impact fund that invests in climate-tech start-ups across {country} and Europe",
@@ -595,8 +577,7 @@ _SECTORS: tuple[_Sector, ...] = (
         name_words=("Resilience", "Landscapes", "Water & Nature", "Climate Engineering", "Eco Engineering"),
         activities=(
             "designs nature-based flood defences, river restoration and coastal protection schemes",
-            "plans green roofs, urban trees and rain gardens that cool cities and absorb heavy rainfall in "
-            "{city}",
+            "plans green roofs, urban trees and rain gardens that cool cities and absorb heavy rainfall in {city}",
             "remediates contaminated land and restores wetlands for municipalities and industry",
         ),
         focuses=(
@@ -623,8 +604,7 @@ _NAME_STEMS: tuple[str, ...] = tuple(
     prefix + suffix
     for prefix in _NAME_PREFIXES
     for suffix in _NAME_SUFFIXES
-    if not (prefix[-1] in "aeiou" and suffix[0] in "aeiou")
-    and prefix + suffix not in {"Nordstream", "Solaris"}
+    if not (prefix[-1] in "aeiou" and suffix[0] in "aeiou") and prefix + suffix not in {"Nordstream", "Solaris"}
 )
 
 _SIZE_RANGES = ((1, 9), (10, 49), (50, 249))
@@ -670,8 +650,7 @@ _THEMES: dict[str, _Theme] = {
         ),
         conditions=(
             "Eligible costs include engineering studies, equipment, installation and grid connection.",
-            "Projects must demonstrate their annual renewable output and the greenhouse gas emissions "
-            "avoided.",
+            "Projects must demonstrate their annual renewable output and the greenhouse gas emissions avoided.",
         ),
         carbon_primary=("renewable_energy",),
         carbon_secondary=("energy_storage",),
@@ -695,8 +674,7 @@ _THEMES: dict[str, _Theme] = {
             "heat recovery, efficient motors and process optimisation.",
             "Supports the replacement of fossil process heat with electrified, renewable or recovered "
             "heat in manufacturing.",
-            "Covers professional energy audits and the implementation of the efficiency measures they "
-            "recommend.",
+            "Covers professional energy audits and the implementation of the efficiency measures they recommend.",
         ),
         conditions=(
             "Applicants must show measured or modelled energy savings of at least 15%.",
@@ -803,8 +781,7 @@ _THEMES: dict[str, _Theme] = {
         funded=(
             "Funds technologies that reduce water consumption and reuse treated wastewater in industry, "
             "agriculture and cities.",
-            "Supports digital metering, leak detection and energy-efficient pumping in drinking-water "
-            "networks.",
+            "Supports digital metering, leak detection and energy-efficient pumping in drinking-water networks.",
             "Supports energy-positive wastewater treatment and the removal of micropollutants and nutrients.",
         ),
         conditions=(
@@ -835,8 +812,7 @@ _THEMES: dict[str, _Theme] = {
         ),
         conditions=(
             "Projects must present a verifiable monitoring plan for captured and stored CO2.",
-            "Support covers capital costs and part of the operating costs during the first years of "
-            "operation.",
+            "Support covers capital costs and part of the operating costs during the first years of operation.",
         ),
         carbon_primary=("carbon_capture",),
         carbon_secondary=("clean_hydrogen", "circular_economy"),
@@ -858,8 +834,7 @@ _THEMES: dict[str, _Theme] = {
             "Funds electrolysers that produce renewable hydrogen for industry, transport and energy storage.",
             "Supports regional hydrogen ecosystems that link renewable production, storage and end users in "
             "industry and transport.",
-            "Supports the scale-up of European manufacturing of electrolysers, fuel cells and hydrogen "
-            "components.",
+            "Supports the scale-up of European manufacturing of electrolysers, fuel cells and hydrogen components.",
         ),
         conditions=(
             "Hydrogen must meet the EU definition of renewable fuels of non-biological origin.",
@@ -889,8 +864,7 @@ _THEMES: dict[str, _Theme] = {
         conditions=(
             "Projects should demonstrate flexibility services, round-trip efficiency and an end-of-life "
             "recycling plan.",
-            "Eligible costs include storage hardware, power electronics, control software and grid "
-            "connection.",
+            "Eligible costs include storage hardware, power electronics, control software and grid connection.",
         ),
         carbon_primary=("energy_storage",),
         carbon_secondary=("renewable_energy", "circular_economy"),
@@ -912,8 +886,7 @@ _THEMES: dict[str, _Theme] = {
         funded=(
             "Funds practices and technologies that cut greenhouse gas emissions and fertiliser use on farms "
             "while protecting soils and biodiversity.",
-            "Supports precision farming, robotics and digital tools that save water, fertiliser and "
-            "pesticides.",
+            "Supports precision farming, robotics and digital tools that save water, fertiliser and pesticides.",
             "Supports alternative proteins, food-waste reduction and low-emission food processing.",
         ),
         conditions=(
@@ -937,8 +910,7 @@ _THEMES: dict[str, _Theme] = {
             "Green Digital Innovation",
         ),
         funded=(
-            "Supports software, data and AI solutions that measurably reduce emissions or improve climate "
-            "resilience.",
+            "Supports software, data and AI solutions that measurably reduce emissions or improve climate resilience.",
             "Funds digital tools for energy management, demand response, emissions accounting and renewable "
             "forecasting.",
         ),
@@ -965,8 +937,7 @@ _THEMES: dict[str, _Theme] = {
         funded=(
             "Funds restoration of wetlands, rivers, forests and other ecosystems that store carbon and "
             "protect against floods and droughts.",
-            "Supports nature-based solutions in cities, such as green roofs, urban forests and sustainable "
-            "drainage.",
+            "Supports nature-based solutions in cities, such as green roofs, urban forests and sustainable drainage.",
         ),
         conditions=(
             "Projects must monitor biodiversity and ecosystem-service outcomes for at least five years.",
@@ -1064,8 +1035,7 @@ _THEMES: dict[str, _Theme] = {
         funded=(
             "Supports start-ups and SMEs that develop breakthrough clean technologies, from prototype to "
             "market launch.",
-            "Combines grant funding with coaching and access to investors for companies scaling climate "
-            "innovations.",
+            "Combines grant funding with coaching and access to investors for companies scaling climate innovations.",
         ),
         conditions=(
             "Projects must have a validated prototype (TRL 5-6) and a credible commercialisation plan.",
@@ -1125,8 +1095,7 @@ _THEMES: dict[str, _Theme] = {
         funded=(
             "Supports SMEs entering new export markets with market studies, trade-fair participation and "
             "certification costs.",
-            "Funds research and development projects in any sector that create new products, services or "
-            "processes.",
+            "Funds research and development projects in any sector that create new products, services or processes.",
             "Funds collaborative R&D projects between companies and research organisations that lead to new "
             "products or processes.",
         ),
@@ -1263,9 +1232,7 @@ _FUNDING_RATES = (35, 40, 50, 60, 70, 100)
 _UMBRELLA_CALLS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
     (
         key,
-        tuple(
-            index for index, funder in enumerate(_FUNDERS) if not funder.countries and key in funder.themes
-        ),
+        tuple(index for index, funder in enumerate(_FUNDERS) if not funder.countries and key in funder.themes),
     )
     for key, theme in _THEMES.items()
     if theme.carbon_primary
@@ -1313,8 +1280,7 @@ def generate_demo_companies(seed: int = 7, count: int = 200) -> list[DemoCompany
     rng = random.Random(seed)
     sector_cum = _cum(s.weight for s in _SECTORS)
     country_tables = {
-        tenant: (tuple(weights), _cum(weights.values()))
-        for tenant, weights in _TENANT_COUNTRY_WEIGHTS.items()
+        tenant: (tuple(weights), _cum(weights.values())) for tenant, weights in _TENANT_COUNTRY_WEIGHTS.items()
     }
     size_cums = [_cum(s.size_weights) for s in _SECTORS]
     names_by_tenant: dict[str, set[str]] = {tenant: set() for tenant in DEMO_TENANTS}
@@ -1396,9 +1362,7 @@ def generate_demo_companies(seed: int = 7, count: int = 200) -> list[DemoCompany
     return companies
 
 
-def _company_name(
-    rng: random.Random, sector: _Sector, city: str, legal_forms: tuple[str, ...], taken: set[str]
-) -> str:
+def _company_name(rng: random.Random, sector: _Sector, city: str, legal_forms: tuple[str, ...], taken: set[str]) -> str:
     legal = rng.choice(legal_forms)
     for attempt in range(6):
         stem = rng.choice(_NAME_STEMS)
@@ -1487,9 +1451,7 @@ def generate_demo_grants(seed: int = 7, count: int = 300) -> list[DemoGrant]:
             taxonomy = (theme.taxonomy[0], *(t for t in theme.taxonomy[1:] if rng.random() < 0.4))
         certifications: tuple[str, ...] = ()
         if theme.certifications and rng.random() < 0.3:
-            certifications = tuple(c for c in theme.certifications if rng.random() < 0.6) or (
-                theme.certifications[0],
-            )
+            certifications = tuple(c for c in theme.certifications if rng.random() < 0.6) or (theme.certifications[0],)
         is_carbon_focused = rng.random() < theme.carbon_focus
         if umbrella:  # broad, open, carbon-focused call covering the whole theme
             deadline = None if deadline is None else 45 + deadline % 180

@@ -58,9 +58,7 @@ async def seed_demo(
             for start in range(0, len(items), BATCH):
                 await catalogue.create_companies(db, embedder, tenant, items[start : start + BATCH])
         await _compute_matches_and_interactions(services, seed)
-        print(
-            f"Loaded {len(grant_items)} grants and {company_count} companies in tenants {', '.join(by_tenant)}."
-        )
+        print(f"Loaded {len(grant_items)} grants and {company_count} companies in tenants {', '.join(by_tenant)}.")
     return print_demo_tokens(services)
 
 
@@ -84,9 +82,7 @@ async def _compute_matches_and_interactions(services: AppServices, seed: int) ->
                     continue
                 await conn.execute(
                     update(grant_matches)
-                    .where(
-                        grant_matches.c.company_id == company_id, grant_matches.c.grant_id == match.grant_id
-                    )
+                    .where(grant_matches.c.company_id == company_id, grant_matches.c.grant_id == match.grant_id)
                     .values(**values)
                 )
     # A second pass so collaborative scores reflect the peers' interactions made above.
@@ -100,9 +96,7 @@ def print_demo_tokens(services: AppServices) -> dict[str, dict[str, str]]:
     tokens: dict[str, dict[str, str]] = {}
     for tenant in DEMO_TENANTS:
         tokens[tenant] = {
-            role: mint_token(
-                services.settings, subject=f"demo-{role.lower()}@{tenant}", tenant_id=tenant, roles=[role]
-            )
+            role: mint_token(services.settings, subject=f"demo-{role.lower()}@{tenant}", tenant_id=tenant, roles=[role])
             for role in ("ORG_USER", "ORG_ADMIN", "MEMBER", "PLATFORM_ADMIN")
         }
     for tenant, by_role in tokens.items():

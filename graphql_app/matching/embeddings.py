@@ -64,9 +64,7 @@ def load_embedder(model_id: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:
         return embedder
 
 
-def company_text(
-    name: str, description: str, nace_names: Sequence[str], carbon_categories: Sequence[str]
-) -> str:
+def company_text(name: str, description: str, nace_names: Sequence[str], carbon_categories: Sequence[str]) -> str:
     """The text a company is embedded from."""
     parts = [name, description]
     if nace_names:

@@ -257,9 +257,7 @@ def collaborative_scores(peer_signal: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(signal / PEER_SIGNAL_SCALE)
 
 
-def peer_signals(
-    similarities: np.ndarray, saved: np.ndarray, viewed: np.ndarray, dismissed: np.ndarray
-) -> np.ndarray:
+def peer_signals(similarities: np.ndarray, saved: np.ndarray, viewed: np.ndarray, dismissed: np.ndarray) -> np.ndarray:
     """The signal of each peer interaction (one entry per peer company and grant).
 
     ``(+1·saved − 1·dismissed + 0.25·viewed-only) × similarity``, where viewed-only means viewed but
@@ -278,9 +276,7 @@ def peer_signals(
     return weight * np.asarray(similarities, dtype=np.float64)
 
 
-def peer_signal_sum(
-    similarities: np.ndarray, saved: np.ndarray, viewed: np.ndarray, dismissed: np.ndarray
-) -> float:
+def peer_signal_sum(similarities: np.ndarray, saved: np.ndarray, viewed: np.ndarray, dismissed: np.ndarray) -> float:
     """The summed peer signal of one grant: ``peer_signals(...)`` over its peer interactions, summed."""
     return float(peer_signals(similarities, saved, viewed, dismissed).sum())
 

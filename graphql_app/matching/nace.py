@@ -46,9 +46,7 @@ _REV2_SECTIONS: tuple[tuple[str, int, int, str], ...] = (
 
 #: Rev. 2 division ("71") -> section letter ("M"). Only these divisions exist (00, 04, 34, 40, ... do not).
 REV2_SECTION_OF_DIVISION: dict[str, str] = {
-    f"{division:02d}": letter
-    for letter, first, last, _name in _REV2_SECTIONS
-    for division in range(first, last + 1)
+    f"{division:02d}": letter for letter, first, last, _name in _REV2_SECTIONS for division in range(first, last + 1)
 }
 
 _REV2_SECTION_NAMES: dict[str, str] = {letter: name for letter, _f, _l, name in _REV2_SECTIONS}

@@ -113,9 +113,7 @@ def validate_grant(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if "deadline" in fields:
         deadline = fields["deadline"]
         if deadline is not None and deadline.tzinfo is None:
-            raise BadUserInput(
-                "deadline must carry a time zone (ISO 8601 with offset or Z).", field="deadline"
-            )
+            raise BadUserInput("deadline must carry a time zone (ISO 8601 with offset or Z).", field="deadline")
         out["deadline"] = deadline
     if "currency" in fields and fields["currency"] is not None:
         out["currency"] = v.currency_code(fields["currency"])
@@ -183,10 +181,7 @@ async def update_company(
         changes["updated_at"] = func.now()
         row = (
             await conn.execute(
-                update(companies)
-                .where(companies.c.id == company_id)
-                .values(**changes)
-                .returning(*companies.c)
+                update(companies).where(companies.c.id == company_id).values(**changes).returning(*companies.c)
             )
         ).one()
         if {"country", "size"} & changes.keys():
@@ -202,9 +197,7 @@ async def delete_disqualified_matches(conn, company: Row) -> None:
             grant_matches.c.grant_id.in_(
                 select(grants.c.id).where(
                     or_(
-                        and_(
-                            func.cardinality(grants.c.countries) > 0, ~grants.c.countries.any(company.country)
-                        ),
+                        and_(func.cardinality(grants.c.countries) > 0, ~grants.c.countries.any(company.country)),
                         and_(func.cardinality(grants.c.sizes) > 0, ~grants.c.sizes.any(company.size)),
                     )
                 )
@@ -226,9 +219,7 @@ async def create_grants(db: Database, embedder: Embedder, items: Sequence[dict[s
 async def update_grant(db: Database, embedder: Embedder, grant_id: uuid.UUID, fields: dict[str, Any]) -> Row:
     changes = validate_grant(fields, partial=True)
     async with db.transaction() as conn:
-        current = (
-            await conn.execute(select(grants).where(grants.c.id == grant_id).with_for_update())
-        ).first()
+        current = (await conn.execute(select(grants).where(grants.c.id == grant_id).with_for_update())).first()
         if current is None:
             raise not_found("Grant", grant_id)
         merged = {**current._mapping, **changes}
@@ -239,9 +230,7 @@ async def update_grant(db: Database, embedder: Embedder, grant_id: uuid.UUID, fi
             changes["embedding"] = (await _encode(embedder, [_grant_embedding_text(merged)]))[0]
         changes["updated_at"] = func.now()
         return (
-            await conn.execute(
-                update(grants).where(grants.c.id == grant_id).values(**changes).returning(*grants.c)
-            )
+            await conn.execute(update(grants).where(grants.c.id == grant_id).values(**changes).returning(*grants.c))
         ).one()
 
 

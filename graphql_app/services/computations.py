@@ -72,15 +72,11 @@ async def run_grant_match_computation(db: Database, computation_id: uuid.UUID, n
         )
     try:
         async with db.transaction() as conn:
-            record = (
-                await conn.execute(select(computations).where(computations.c.id == computation_id))
-            ).one()
+            record = (await conn.execute(select(computations).where(computations.c.id == computation_id))).one()
             company = await lock_company(conn, record.subject_id)
             if company is None:
                 raise LookupError(f"Company {record.subject_id} no longer exists.")
-            stored, candidate_count = await recompute_and_store_matches(
-                conn, company, now, STORED_MATCHES_PER_COMPANY
-            )
+            stored, candidate_count = await recompute_and_store_matches(conn, company, now, STORED_MATCHES_PER_COMPANY)
             return (
                 await conn.execute(
                     update(computations)

@@ -42,9 +42,7 @@ class MatchCursor:
                 raise ValueError(tag)
             return cls(float(score), uuid.UUID(ident))
         except (ValueError, UnicodeDecodeError):
-            raise BadUserInput(
-                f"`after` cursor {value!r} is not valid for this list.", field="after"
-            ) from None
+            raise BadUserInput(f"`after` cursor {value!r} is not valid for this list.", field="after") from None
 
 
 @dataclass(frozen=True)

@@ -124,9 +124,7 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
         signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
     candidates = build_candidates(grant_rows, signals, now)
     profile = company_profile(company)
-    return ScoredCatalogue(
-        company, profile, candidates, score_grants_for_company(profile, candidates), grant_rows
-    )
+    return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates), grant_rows)
 
 
 def build_candidates(
@@ -148,9 +146,7 @@ def build_candidates(
         certifications=[frozenset(row.certifications) for row in grant_rows],
         taxonomy_objectives=[frozenset(row.taxonomy_objectives) for row in grant_rows],
         is_carbon_focused=np.fromiter((row.is_carbon_focused for row in grant_rows), dtype=bool, count=n),
-        days_left=np.fromiter(
-            (whole_days_left(row.deadline, now) for row in grant_rows), dtype=np.float64, count=n
-        ),
+        days_left=np.fromiter((whole_days_left(row.deadline, now) for row in grant_rows), dtype=np.float64, count=n),
         peer_signal=peer_signal,
         peers_saved=peers_saved,
     )
@@ -203,9 +199,7 @@ def top_matches(scored: ScoredCatalogue, limit: int | None, min_score: float = 0
 
 async def lock_company(conn: AsyncConnection, company_id: uuid.UUID) -> Row | None:
     """The company row, locked so concurrent recomputations of one company run one after the other."""
-    return (
-        await conn.execute(select(companies).where(companies.c.id == company_id).with_for_update())
-    ).first()
+    return (await conn.execute(select(companies).where(companies.c.id == company_id).with_for_update())).first()
 
 
 async def recompute_and_store_matches(

@@ -32,9 +32,7 @@ def _arr(name: str) -> sa.Column:
 
 
 def _pk() -> sa.Column:
-    return sa.Column(
-        "id", pg.UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
-    )
+    return sa.Column("id", pg.UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()"))
 
 
 def upgrade() -> None:
@@ -64,9 +62,7 @@ def upgrade() -> None:
         sa.CheckConstraint("size IN ('MICRO','SMALL','MEDIUM','LARGE')", name="ck_companies_size"),
     )
     op.create_index("ix_companies_tenant_name", "companies", ["tenant_id", "name"])
-    op.execute(
-        "CREATE INDEX ix_companies_embedding_hnsw ON companies USING hnsw (embedding vector_cosine_ops)"
-    )
+    op.execute("CREATE INDEX ix_companies_embedding_hnsw ON companies USING hnsw (embedding vector_cosine_ops)")
     op.create_table(
         "grants",
         _pk(),
@@ -105,9 +101,7 @@ def upgrade() -> None:
             sa.ForeignKey("companies.id", ondelete="CASCADE"),
             nullable=False,
         ),
-        sa.Column(
-            "grant_id", pg.UUID(as_uuid=True), sa.ForeignKey("grants.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("grant_id", pg.UUID(as_uuid=True), sa.ForeignKey("grants.id", ondelete="CASCADE"), nullable=False),
         *[
             sa.Column(name, sa.Float, nullable=False)
             for name in (
@@ -151,9 +145,7 @@ def upgrade() -> None:
         _ts("started_at", nullable=True),
         _ts("finished_at", nullable=True),
         _ts("updated_at"),
-        sa.CheckConstraint(
-            "status IN ('QUEUED','RUNNING','SUCCEEDED','FAILED')", name="ck_computations_status"
-        ),
+        sa.CheckConstraint("status IN ('QUEUED','RUNNING','SUCCEEDED','FAILED')", name="ck_computations_status"),
         sa.CheckConstraint("progress >= 0 AND progress <= 1", name="ck_computations_progress"),
     )
     op.create_index("ix_computations_tenant_created", "computations", ["tenant_id", "created_at"])

@@ -37,9 +37,7 @@ class GrantMatchesByCompanyLoader(DataLoader[Key, MatchPage]):
                 pages = await fetch_grant_match_pages(conn, self.principal, company_ids, flt, page, now)
                 empty = [cid for cid in company_ids if cid not in pages]
                 totals = (
-                    await count_grant_matches(conn, self.principal, empty, flt, now)
-                    if page.after and empty
-                    else {}
+                    await count_grant_matches(conn, self.principal, empty, flt, now) if page.after and empty else {}
                 )
                 for cid in company_ids:
                     results[(cid, flt, page, now)] = pages.get(cid) or MatchPage(

@@ -24,9 +24,7 @@ class Company:
     id: strawberry.ID = strawberry.field(description="The company's UUID.")
     name: str = strawberry.field(description="Company name.")
     country: str = strawberry.field(description="Country of registration (ISO 3166-1 alpha-2).")
-    nace_codes: list[str] = strawberry.field(
-        description="NACE activities (section letter + digits, e.g. `M71.12`)."
-    )
+    nace_codes: list[str] = strawberry.field(description="NACE activities (section letter + digits, e.g. `M71.12`).")
     size: CompanySize = strawberry.field(description="EU size class.")
     employees: int | None = strawberry.field(description="Staff headcount, when known.")
     description: str = strawberry.field(description="What the company does.")
@@ -47,9 +45,7 @@ class Company:
             GrantMatchStatus | None,
             strawberry.argument(description="Only ACTIVE, SAVED or DISMISSED matches."),
         ] = None,
-        min_score: Annotated[
-            float | None, strawberry.argument(description="Lowest total score, 0..1.")
-        ] = None,
+        min_score: Annotated[float | None, strawberry.argument(description="Lowest total score, 0..1.")] = None,
         first: Annotated[int, strawberry.argument(description="Page size, 1–100.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
     ) -> Connection[Annotated[GrantMatch, strawberry.lazy("schema.types.grant_match")]]:

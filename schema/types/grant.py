@@ -39,9 +39,7 @@ class Grant:
     created_at: datetime = strawberry.field(description="When the grant was added.")
     updated_at: datetime = strawberry.field(description="When the grant was last changed.")
 
-    @strawberry.field(
-        description="Whole days until the deadline (negative once closed); null for rolling calls."
-    )
+    @strawberry.field(description="Whole days until the deadline (negative once closed); null for rolling calls.")
     def days_left(self, info: Info) -> int | None:
         if self.deadline is None:
             return None

@@ -14,9 +14,7 @@ class ScoreBucket:
     count: int = strawberry.field(description="How many matches fall in it.")
 
 
-@strawberry.type(
-    description="Statistics of the stored (open) grant matches of one company or the whole tenant."
-)
+@strawberry.type(description="Statistics of the stored (open) grant matches of one company or the whole tenant.")
 class GrantMatchStats:
     total: int = strawberry.field(description="Stored matches whose grant is still open.")
     saved: int = strawberry.field(description="Of those, saved.")

@@ -17,9 +17,7 @@ class LiveGrantMatch:
     score: float = strawberry.field(description="Weighted total, 0..1.")
     semantic_score: float = strawberry.field(description="Meaning of the texts (embedding cosine), 0..1.")
     rule_score: float = strawberry.field(description="Country, NACE activity and size fit, 0..1.")
-    carbon_score: float = strawberry.field(
-        description="Carbon categories, certifications, EU taxonomy, 0..1."
-    )
+    carbon_score: float = strawberry.field(description="Carbon categories, certifications, EU taxonomy, 0..1.")
     collaborative_score: float = strawberry.field(description="What similar companies did with it, 0..1.")
     recency_score: float = strawberry.field(description="Deadline urgency, 0..1.")
     match_reasons: list[str] = strawberry.field(description="Why it matches, in words.")

@@ -180,9 +180,7 @@ def test_best_nace_overlap_names_the_shared_code(company, grant, expected):
 
 
 _valid_codes = st.sampled_from(sorted(REV2_SECTION_OF_DIVISION)).flatmap(
-    lambda division: st.sampled_from(
-        [division, f"{division}.1", f"{division}.12", f"{division}.3", f"{division}.31"]
-    )
+    lambda division: st.sampled_from([division, f"{division}.1", f"{division}.12", f"{division}.3", f"{division}.31"])
 )
 
 
