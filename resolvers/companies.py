@@ -56,7 +56,9 @@ async def companies_page(
     )
 
 
-async def create_company(info: Info, input: CompanyInput) -> Company:
+async def create_company(
+    info: Info, input: Annotated[CompanyInput, strawberry.argument(description="The new company.")]
+) -> Company:
     viewer = info.context.viewer
     rows = await catalogue.create_companies(
         info.context.db, info.context.services.require_embedder(), viewer.tenant_id, [input_fields(input)]
@@ -64,7 +66,11 @@ async def create_company(info: Info, input: CompanyInput) -> Company:
     return Company.from_row(rows[0])
 
 
-async def update_company(info: Info, id: IdArg, input: CompanyUpdateInput) -> Company:
+async def update_company(
+    info: Info,
+    id: IdArg,
+    input: Annotated[CompanyUpdateInput, strawberry.argument(description="The fields to change.")],
+) -> Company:
     row = await catalogue.update_company(
         info.context.db,
         info.context.services.require_embedder(),

@@ -77,7 +77,9 @@ async def search_grants(
     return [GrantSearchResult(grant=Grant.from_row(row), similarity=sim) for row, sim in results]
 
 
-async def create_grant(info: Info, input: GrantInput) -> Grant:
+async def create_grant(
+    info: Info, input: Annotated[GrantInput, strawberry.argument(description="The new grant.")]
+) -> Grant:
     rows = await catalogue.create_grants(
         info.context.db, info.context.services.require_embedder(), [input_fields(input)]
     )
@@ -97,7 +99,11 @@ async def create_grants(
     return [Grant.from_row(r) for r in rows]
 
 
-async def update_grant(info: Info, id: IdArg, input: GrantUpdateInput) -> Grant:
+async def update_grant(
+    info: Info,
+    id: IdArg,
+    input: Annotated[GrantUpdateInput, strawberry.argument(description="The fields to change.")],
+) -> Grant:
     row = await catalogue.update_grant(
         info.context.db,
         info.context.services.require_embedder(),

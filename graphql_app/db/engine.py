@@ -52,25 +52,26 @@ def _record(statement: str) -> None:
         log.statements.append(statement)
 
 
+def _sends_transaction_control(conn) -> bool:  # noqa: ANN001
+    """False on AUTOCOMMIT connections: the asyncpg adapter then sends no BEGIN/COMMIT/ROLLBACK at all."""
+    return getattr(conn.connection.dbapi_connection, "isolation_level", None) != "autocommit"
+
+
 def _install_statement_counter(engine: AsyncEngine) -> None:
+    """Record every statement that goes over the wire (transaction control included)."""
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "before_cursor_execute")
-    def _on_execute(conn, cursor, statement, parameters, context, executemany):
+    def _on_execute(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
         _record(statement)
 
-    @event.listens_for(sync_engine, "begin")
-    def _on_begin(conn):
-        if conn.get_isolation_level() != "AUTOCOMMIT":
-            _record("BEGIN")
+    for name in ("begin", "commit", "rollback"):
 
-    @event.listens_for(sync_engine, "commit")
-    def _on_commit(conn):
-        _record("COMMIT")
+        def _on_transaction_control(conn, _verb=name.upper()) -> None:  # noqa: ANN001
+            if _active_log.get() is not None and _sends_transaction_control(conn):
+                _record(_verb)
 
-    @event.listens_for(sync_engine, "rollback")
-    def _on_rollback(conn):
-        _record("ROLLBACK")
+        event.listen(sync_engine, name, _on_transaction_control)
 
 
 class Database:

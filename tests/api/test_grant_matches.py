@@ -78,7 +78,9 @@ async def test_scores_follow_the_contract(as_platform_admin, as_admin):
 
 
 async def test_cursor_pages_cover_every_match_once(as_platform_admin, as_admin):
-    await create_grants(as_platform_admin, [grant_input(f"Call {i:02d}", deadline=deadline_in(20 + 7 * i)) for i in range(25)])
+    await create_grants(
+        as_platform_admin, [grant_input(f"Call {i:02d}", deadline=deadline_in(20 + 7 * i)) for i in range(25)]
+    )
     company = await create_company(as_admin)
     await calculate(as_admin, company["id"])
     seen, after, pages = [], None, 0
@@ -106,13 +108,21 @@ async def test_actions_filters_and_recomputation_keep_flags(as_platform_admin, a
     a, b, c = nodes[0], nodes[1], nodes[2]
     act = "mutation($m: ID!, $a: GrantMatchAction!) { applyGrantMatchAction(matchId: $m, action: $a) { isSaved isDismissed } }"
     assert (await as_admin.data(act, {"m": a["id"], "a": "SAVE"}))["applyGrantMatchAction"] == {
-        "isSaved": True, "isDismissed": False}
+        "isSaved": True,
+        "isDismissed": False,
+    }
     assert (await as_admin.data(act, {"m": b["id"], "a": "DISMISS"}))["applyGrantMatchAction"] == {
-        "isSaved": False, "isDismissed": True}
+        "isSaved": False,
+        "isDismissed": True,
+    }
     assert (await as_admin.data(act, {"m": a["id"], "a": "DISMISS"}))["applyGrantMatchAction"] == {
-        "isSaved": False, "isDismissed": True}
+        "isSaved": False,
+        "isDismissed": True,
+    }
     assert (await as_admin.data(act, {"m": a["id"], "a": "RESTORE"}))["applyGrantMatchAction"] == {
-        "isSaved": False, "isDismissed": False}
+        "isSaved": False,
+        "isDismissed": False,
+    }
     pair = {"c": company["id"], "g": c["grant"]["id"]}
     await as_admin.data("mutation($c: ID!, $g: ID!) { setGrantMatchSaved(companyId: $c, grantId: $g) { id } }", pair)
     await as_admin.data("mutation($c: ID!, $g: ID!) { markGrantMatchViewed(companyId: $c, grantId: $g) { id } }", pair)
@@ -204,14 +214,22 @@ async def test_search_grants_finds_by_meaning(as_platform_admin, as_admin):
     await create_grants(
         as_platform_admin,
         [
-            grant_input("Urban Water Reuse", description="Treatment and reuse of municipal wastewater and rainwater.",
-                        carbonCategories=["water_management"]),
-            grant_input("Electric Bus Fleets", description="Replacing diesel city buses with battery-electric buses.",
-                        carbonCategories=["sustainable_mobility"]),
+            grant_input(
+                "Urban Water Reuse",
+                description="Treatment and reuse of municipal wastewater and rainwater.",
+                carbonCategories=["water_management"],
+            ),
+            grant_input(
+                "Electric Bus Fleets",
+                description="Replacing diesel city buses with battery-electric buses.",
+                carbonCategories=["sustainable_mobility"],
+            ),
             grant_input("Closed Water Call", description="Recycling of wastewater.", deadline=deadline_in(-3)),
         ],
     )
-    data = await as_admin.data('{ searchGrants(text: "recycling waste water", first: 5) { similarity grant { title } } }')
+    data = await as_admin.data(
+        '{ searchGrants(text: "recycling waste water", first: 5) { similarity grant { title } } }'
+    )
     titles = [r["grant"]["title"] for r in data["searchGrants"]]
     assert titles[0] == "Urban Water Reuse" and "Closed Water Call" not in titles
 
@@ -233,10 +251,14 @@ async def test_collaborative_signal_from_similar_companies(as_platform_admin, as
     peers = [await create_company(as_admin, name=f"Solar Peer {i}") for i in range(3)]
     for peer in peers:
         await calculate(as_admin, peer["id"])
-        match = next(e["node"] for e in (await page(as_admin, peer["id"]))["edges"]
-                     if e["node"]["grant"]["title"] == "Shared favourite")
-        await as_admin.data("mutation($m: ID!) { applyGrantMatchAction(matchId: $m, action: SAVE) { id } }",
-                            {"m": match["id"]})
+        match = next(
+            e["node"]
+            for e in (await page(as_admin, peer["id"]))["edges"]
+            if e["node"]["grant"]["title"] == "Shared favourite"
+        )
+        await as_admin.data(
+            "mutation($m: ID!) { applyGrantMatchAction(matchId: $m, action: SAVE) { id } }", {"m": match["id"]}
+        )
     company = await create_company(as_admin, name="Solar Newcomer")
     await calculate(as_admin, company["id"])
     nodes = {e["node"]["grant"]["title"]: e["node"] for e in (await page(as_admin, company["id"]))["edges"]}
