@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -337,43 +338,31 @@ async def test_platform_admin_sees_every_tenants_company_and_matches(world, as_p
 
 # --- roles ------------------------------------------------------------------------------------------------------
 
+
+def gql(kind: str, selection: str) -> str:
+    """``kind`` ("query"/"mutation") with ``selection``, declaring the ID! variables it uses."""
+    names = sorted(set(re.findall(r"\$(\w+)", selection)))
+    declarations = f"({', '.join(f'${n}: ID!' for n in names)})" if names else ""
+    return f"{kind}{declarations} {{ {selection} }}"
+
+
 COMPANY_AND_MATCH_FIELDS = [
-    ("company", "query($c: ID!, $m: ID!, $g: ID!) { company(id: $c) { id } }"),
-    ("companies", "query($c: ID!, $m: ID!, $g: ID!) { companies { totalCount } }"),
-    ("grantMatches", "query($c: ID!, $m: ID!, $g: ID!) { grantMatches(companyId: $c) { totalCount } }"),
-    ("grantMatches (tenant)", "query($c: ID!, $m: ID!, $g: ID!) { grantMatches { totalCount } }"),
-    ("grantMatch", "query($c: ID!, $m: ID!, $g: ID!) { grantMatch(id: $m) { id } }"),
-    ("grantMatchStats", "query($c: ID!, $m: ID!, $g: ID!) { grantMatchStats(companyId: $c) { total } }"),
-    ("liveGrantMatches", "query($c: ID!, $m: ID!, $g: ID!) { liveGrantMatches(companyId: $c) { totalCount } }"),
-    (
-        "createCompany",
-        'mutation($c: ID!, $m: ID!, $g: ID!) { createCompany(input: {name: "X", country: "DE", employees: 3}) { id } }',
-    ),
-    (
-        "updateCompany",
-        'mutation($c: ID!, $m: ID!, $g: ID!) { updateCompany(id: $c, input: {name: "X"}) { id } }',
-    ),
-    ("calculateGrantMatches", "mutation($c: ID!, $m: ID!, $g: ID!) { calculateGrantMatches(companyId: $c) { id } }"),
-    (
-        "refreshGrantMatches",
-        "mutation($c: ID!, $m: ID!, $g: ID!) { refreshGrantMatches(companyId: $c) { saved } }",
-    ),
-    (
-        "applyGrantMatchAction",
-        "mutation($c: ID!, $m: ID!, $g: ID!) { applyGrantMatchAction(matchId: $m, action: RESTORE) { id } }",
-    ),
-    (
-        "markGrantMatchViewed",
-        "mutation($c: ID!, $m: ID!, $g: ID!) { markGrantMatchViewed(companyId: $c, grantId: $g) { id } }",
-    ),
-    (
-        "setGrantMatchSaved",
-        "mutation($c: ID!, $m: ID!, $g: ID!) { setGrantMatchSaved(companyId: $c, grantId: $g) { id } }",
-    ),
-    (
-        "setGrantMatchDismissed",
-        "mutation($c: ID!, $m: ID!, $g: ID!) { setGrantMatchDismissed(companyId: $c, grantId: $g) { id } }",
-    ),
+    ("company", gql("query", "company(id: $c) { id }")),
+    ("companies", gql("query", "companies { totalCount }")),
+    ("grantMatches", gql("query", "grantMatches(companyId: $c) { totalCount }")),
+    ("grantMatches (tenant)", gql("query", "grantMatches { totalCount }")),
+    ("grantMatch", gql("query", "grantMatch(id: $m) { id }")),
+    ("grantMatchStats", gql("query", "grantMatchStats(companyId: $c) { total }")),
+    ("grantMatchStats (tenant)", gql("query", "grantMatchStats { total }")),
+    ("liveGrantMatches", gql("query", "liveGrantMatches(companyId: $c) { totalCount }")),
+    ("createCompany", gql("mutation", 'createCompany(input: {name: "X", country: "DE", employees: 3}) { id }')),
+    ("updateCompany", gql("mutation", 'updateCompany(id: $c, input: {name: "X"}) { id }')),
+    ("calculateGrantMatches", gql("mutation", "calculateGrantMatches(companyId: $c) { id }")),
+    ("refreshGrantMatches", gql("mutation", "refreshGrantMatches(companyId: $c) { saved }")),
+    ("applyGrantMatchAction", gql("mutation", "applyGrantMatchAction(matchId: $m, action: SAVE) { id }")),
+    ("markGrantMatchViewed", gql("mutation", "markGrantMatchViewed(companyId: $c, grantId: $g) { id }")),
+    ("setGrantMatchSaved", gql("mutation", "setGrantMatchSaved(companyId: $c, grantId: $g) { id }")),
+    ("setGrantMatchDismissed", gql("mutation", "setGrantMatchDismissed(companyId: $c, grantId: $g) { id }")),
 ]
 
 
@@ -432,18 +421,9 @@ async def test_org_user_may_read_and_act_on_matches(world, http, as_admin):
 
 
 CATALOGUE_WRITES = [
-    (
-        "createGrant",
-        'mutation($id: ID!) { createGrant(input: {title: "Sneaky grant"}) { id } }',
-    ),
-    (
-        "createGrants",
-        'mutation($id: ID!) { createGrants(inputs: [{title: "Sneaky 1"}, {title: "Sneaky 2"}]) { id } }',
-    ),
-    (
-        "updateGrant",
-        'mutation($id: ID!) { updateGrant(id: $id, input: {title: "Renamed"}) { id title } }',
-    ),
+    ("createGrant", gql("mutation", 'createGrant(input: {title: "Sneaky grant"}) { id }')),
+    ("createGrants", gql("mutation", 'createGrants(inputs: [{title: "Sneaky 1"}, {title: "Sneaky 2"}]) { id }')),
+    ("updateGrant", gql("mutation", 'updateGrant(id: $g, input: {title: "Renamed"}) { id title }')),
 ]
 
 
@@ -464,7 +444,7 @@ async def test_only_platform_admins_edit_the_grant_catalogue(
     client = GraphQLClient(http, token)
     catalogue = "{ grants(first: 100, includeClosed: true) { totalCount edges { node { id title } } } }"
     before = await as_platform_admin.data(catalogue)
-    body = await client.execute(operation, {"id": world.grant_ids[0]})
+    body = await client.execute(operation, {"g": world.grant_ids[0]})
     assert errors_of(body)[0]["extensions"]["code"] == code, body
     assert body.get("data") is None or all(v is None for v in body["data"].values())
     assert await as_platform_admin.data(catalogue) == before
