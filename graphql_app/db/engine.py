@@ -52,7 +52,7 @@ def _record(statement: str) -> None:
         log.statements.append(statement)
 
 
-def _sends_transaction_control(conn) -> bool:  # noqa: ANN001
+def _sends_transaction_control(conn) -> bool:
     """False on AUTOCOMMIT connections: the asyncpg adapter then sends no BEGIN/COMMIT/ROLLBACK at all."""
     return getattr(conn.connection.dbapi_connection, "isolation_level", None) != "autocommit"
 
@@ -62,12 +62,12 @@ def _install_statement_counter(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "before_cursor_execute")
-    def _on_execute(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def _on_execute(conn, cursor, statement, parameters, context, executemany):
         _record(statement)
 
     for name in ("begin", "commit", "rollback"):
 
-        def _on_transaction_control(conn, _verb=name.upper()) -> None:  # noqa: ANN001
+        def _on_transaction_control(conn, _verb=name.upper()) -> None:
             if _active_log.get() is not None and _sends_transaction_control(conn):
                 _record(_verb)
 

@@ -14,7 +14,7 @@ async def test_a_different_embedding_model_is_refused(services):
         await check_embedding_model(conn, "sentence-transformers/all-MiniLM-L6-v2", 384)
     async with services.db.transaction() as conn:
         await check_embedding_model(conn, "sentence-transformers/all-MiniLM-L6-v2", 384)  # same model: fine
-    with pytest.raises(DatabaseSetupError, match="all-mpnet-base-v2.*Mixing models"):
+    with pytest.raises(DatabaseSetupError, match=r"all-mpnet-base-v2.*Mixing models"):
         async with services.db.transaction() as conn:
             await check_embedding_model(conn, "sentence-transformers/all-mpnet-base-v2", 768)
 

@@ -106,7 +106,10 @@ async def test_actions_filters_and_recomputation_keep_flags(as_platform_admin, a
     await calculate(as_admin, company["id"])
     nodes = [e["node"] for e in (await page(as_admin, company["id"]))["edges"]]
     a, b, c = nodes[0], nodes[1], nodes[2]
-    act = "mutation($m: ID!, $a: GrantMatchAction!) { applyGrantMatchAction(matchId: $m, action: $a) { isSaved isDismissed } }"
+    act = (
+        "mutation($m: ID!, $a: GrantMatchAction!) "
+        "{ applyGrantMatchAction(matchId: $m, action: $a) { isSaved isDismissed } }"
+    )
     assert (await as_admin.data(act, {"m": a["id"], "a": "SAVE"}))["applyGrantMatchAction"] == {
         "isSaved": True,
         "isDismissed": False,
@@ -144,7 +147,8 @@ async def test_actions_filters_and_recomputation_keep_flags(as_platform_admin, a
     )
     await calculate(as_admin, company["id"])
     refreshed = await as_admin.data(
-        "mutation($c: ID!) { refreshGrantMatches(companyId: $c, limit: 4) { saved storedMatches { id isSaved isViewed score } } }",
+        "mutation($c: ID!) { refreshGrantMatches(companyId: $c, limit: 4) "
+        "{ saved storedMatches { id isSaved isViewed score } } }",
         {"c": company["id"]},
     )
     stored = {m["id"]: m for m in refreshed["refreshGrantMatches"]["storedMatches"]}

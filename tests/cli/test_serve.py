@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 BIN = Path(sys.executable).parent
 
@@ -86,7 +85,7 @@ def test_serve_on_the_embedded_default_keeps_data_across_restarts(tmp_path: Path
         assert migrated.returncode == 0, migrated.stderr
         assert "GraphQL at" in server.stop()
         server = Server(data_dir)
-        listed = server.graphql('{ grants { totalCount edges { node { title } } } }', token)
+        listed = server.graphql("{ grants { totalCount edges { node { title } } } }", token)
         assert listed["data"]["grants"]["totalCount"] == 1
         assert listed["data"]["grants"]["edges"][0]["node"]["title"] == "Persistent call"
         unauthenticated = httpx.post(f"{server.url}/graphql", json={"query": "{ grants { totalCount } }"}).json()
