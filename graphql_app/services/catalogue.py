@@ -41,6 +41,16 @@ GRANT_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _validate_sustainability(fields: dict[str, Any]) -> dict[str, Any]:
+    """Carbon categories, certifications and taxonomy objectives: shared by companies and grants."""
+    checks = {
+        "carbon_categories": v.carbon_categories,
+        "certifications": v.certifications,
+        "taxonomy_objectives": v.taxonomy_objectives,
+    }
+    return {name: check(fields[name] or []) for name, check in checks.items() if name in fields}
+
+
 def validate_company(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     """Validate and normalise company fields (GraphQL input already converted to snake_case)."""
     out: dict[str, Any] = {}
@@ -69,13 +79,7 @@ def validate_company(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]
         out["size"] = derived
     if not partial and "size" not in out:
         raise BadUserInput("Give the company's size or its number of employees.", field="size")
-    for name, check in (
-        ("carbon_categories", v.carbon_categories),
-        ("certifications", v.certifications),
-        ("taxonomy_objectives", v.taxonomy_objectives),
-    ):
-        if name in fields:
-            out[name] = check(fields[name] or [])
+    out.update(_validate_sustainability(fields))
     if not partial:
         for name, default in COMPANY_DEFAULTS.items():
             out.setdefault(name, default)
@@ -101,13 +105,7 @@ def validate_grant(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         out["nace_codes"] = v.nace_codes(fields["nace_codes"] or [])
     if "sizes" in fields:
         out["sizes"] = v.sizes(fields["sizes"] or [])
-    for name, check in (
-        ("carbon_categories", v.carbon_categories),
-        ("certifications", v.certifications),
-        ("taxonomy_objectives", v.taxonomy_objectives),
-    ):
-        if name in fields:
-            out[name] = check(fields[name] or [])
+    out.update(_validate_sustainability(fields))
     if "is_carbon_focused" in fields:
         out["is_carbon_focused"] = bool(fields["is_carbon_focused"])
     if "deadline" in fields:
@@ -174,8 +172,6 @@ async def update_company(
         if current is None:
             raise not_found("Company", company_id)
         merged = {**current._mapping, **changes}
-        if "employees" in changes and "size" not in fields and changes.get("employees") is None:
-            merged["size"] = current.size
         if any(k in changes and changes[k] != current._mapping[k] for k in COMPANY_TEXT_FIELDS):
             changes["embedding"] = (await _encode(embedder, [_company_embedding_text(merged)]))[0]
         changes["updated_at"] = func.now()

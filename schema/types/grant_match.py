@@ -11,23 +11,13 @@ from strawberry.types import Info
 
 from graphql_app.services.grant_match_pages import MatchCursor, MatchPage
 from schema.connections import Connection, build_connection
-from schema.scalars import JSON
 from schema.types.grant import Grant
+from schema.types.grant_match_scores import GrantMatchScores
 from schema.types.match import Match
 
 
 @strawberry.type(description="A stored match of a company and a grant, explained.")
-class GrantMatch(Match):
-    score: float = strawberry.field(description="Weighted total, 0..1 (carbon-focused grants ×1.2, capped at 1).")
-    semantic_score: float = strawberry.field(description="Meaning of the texts (embedding cosine), 0..1.")
-    rule_score: float = strawberry.field(description="Country, NACE activity and size fit, 0..1.")
-    carbon_score: float = strawberry.field(description="Carbon categories, certifications, EU taxonomy, 0..1.")
-    collaborative_score: float = strawberry.field(description="What similar companies did with it, 0..1.")
-    recency_score: float = strawberry.field(description="Deadline urgency, 0..1.")
-    match_reasons: list[str] = strawberry.field(description="Why it matches, in words.")
-    score_breakdown: JSON = strawberry.field(
-        description="Each component's score, weight and contribution; sub-scores; the carbon bonus."
-    )
+class GrantMatch(Match, GrantMatchScores):
     is_viewed: bool = strawberry.field(description="The company has looked at it.")
     is_saved: bool = strawberry.field(description="The company saved it.")
     is_dismissed: bool = strawberry.field(description="The company dismissed it.")

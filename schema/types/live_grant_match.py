@@ -8,20 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from graphql_app.services.grant_matching import ComputedMatch
-from schema.scalars import JSON
 from schema.types.grant import Grant
+from schema.types.grant_match_scores import GrantMatchScores
 
 
 @strawberry.type(description="A grant match computed now from the current catalogue; nothing is stored.")
-class LiveGrantMatch:
-    score: float = strawberry.field(description="Weighted total, 0..1.")
-    semantic_score: float = strawberry.field(description="Meaning of the texts (embedding cosine), 0..1.")
-    rule_score: float = strawberry.field(description="Country, NACE activity and size fit, 0..1.")
-    carbon_score: float = strawberry.field(description="Carbon categories, certifications, EU taxonomy, 0..1.")
-    collaborative_score: float = strawberry.field(description="What similar companies did with it, 0..1.")
-    recency_score: float = strawberry.field(description="Deadline urgency, 0..1.")
-    match_reasons: list[str] = strawberry.field(description="Why it matches, in words.")
-    score_breakdown: JSON = strawberry.field(description="Each component's score, weight and contribution.")
+class LiveGrantMatch(GrantMatchScores):
     grant_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field(description="The matched grant.")
