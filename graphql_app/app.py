@@ -20,6 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from graphql_app.auth import TokenVerifier, bearer_token
 from graphql_app.clock import Clock
@@ -31,6 +33,7 @@ from graphql_app.errors import MatchgraphError
 from graphql_app.matching.embeddings import load_embedder
 from graphql_app.settings import Settings, load_settings
 from schema import build_schema
+from schema.extensions import ensure_error_codes
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ class MatchgraphGraphQL(GraphQL):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        ensure_error_codes(result.errors)  # parse errors can bypass the schema extensions
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services: AppServices = self.app_state.services

@@ -80,8 +80,19 @@ def currency_code(value: str, field: str = "currency") -> str:
     return code
 
 
+def storable_text(value: str, field: str) -> str:
+    """Refuse text PostgreSQL cannot store (NUL bytes, lone surrogates) instead of failing at INSERT time."""
+    if "\x00" in value:
+        raise BadUserInput(f"{field} must not contain NUL characters.", field=field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadUserInput(f"{field} is not valid Unicode text.", field=field) from None
+    return value
+
+
 def non_blank(value: str, field: str, max_length: int = 10_000) -> str:
-    text = (value or "").strip()
+    text = storable_text((value or "").strip(), field)
     if not text:
         raise BadUserInput(f"{field} must not be blank.", field=field)
     if len(text) > max_length:

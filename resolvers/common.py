@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from graphql_app import validation
 from graphql_app.errors import BadUserInput
 
 
@@ -16,8 +17,13 @@ def input_fields(data: Any) -> dict[str, Any]:
     for name, value in vars(data).items():
         if value is strawberry.UNSET:
             continue
+        if isinstance(value, str):
+            validation.storable_text(value, name)
         if isinstance(value, list):
             value = [getattr(item, "value", item) for item in value]
+            for item in value:
+                if isinstance(item, str):
+                    validation.storable_text(item, name)
         elif hasattr(value, "value") and not isinstance(value, str | int | float | bool):
             value = value.value
         out[name] = value

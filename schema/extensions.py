@@ -16,6 +16,7 @@ _INPUT_ERROR_MARKERS = (
     "Expected value of type",
     "Expected type",
     "got invalid value",
+    "has invalid value",
     "does not exist in",
     "cannot represent",
     "Int cannot represent",
@@ -34,20 +35,26 @@ def _code_for_request_error(error: GraphQLError) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
+def ensure_error_codes(errors: list[GraphQLError] | None) -> None:
+    """Give every error an ``extensions.code``: ours carry one; graphql-core's own get one from their kind."""
+    for error in errors or []:
+        if error.extensions and "code" in error.extensions:
+            continue
+        original = error.original_error
+        # Variable coercion wraps a graphql-core GraphQLError; treat it like the request errors it is.
+        if original is None or (isinstance(original, GraphQLError) and original.original_error is None):
+            code = _code_for_request_error(error)
+        else:
+            code = "INTERNAL_SERVER_ERROR"
+        error.extensions = {**(error.extensions or {}), "code": code}
+
+
 class ErrorCodes(SchemaExtension):
-    """Every error leaves with ``extensions.code``."""
+    """Every error leaves with ``extensions.code`` (the HTTP view applies the same to early parse errors)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        for error in getattr(result, "errors", None) or []:
-            if error.extensions and "code" in error.extensions:
-                continue
-            if error.original_error is None:
-                code = _code_for_request_error(error)
-            else:
-                code = "INTERNAL_SERVER_ERROR"
-            error.extensions = {**(error.extensions or {}), "code": code}
+        ensure_error_codes(getattr(self.execution_context.result, "errors", None))
 
 
 class MaskUnexpectedErrors(MaskErrors):
