@@ -192,6 +192,11 @@ def postmaster_pid_of(data_dir: Path) -> int | None:
 @asynccontextmanager
 async def temp_embedded_database(name: str = "matchgraph") -> AsyncIterator[BenchDatabase]:
     """A fresh embedded Postgres in a temp dir (start → ensure_database → migrate), stopped and removed after."""
+    # pgserver keeps its inter-process lock under $XDG_RUNTIME_DIR and re-creates it at exit; left to
+    # `start_embedded_postgres` it would land inside (and resurrect) the temp dir removed below.
+    runtime = Path(tempfile.gettempdir()) / f"mg-bench-runtime-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     data_dir = Path(tempfile.mkdtemp(prefix="mg-bench-"))
     try:
         server_uri = await asyncio.to_thread(start_embedded_postgres, data_dir)

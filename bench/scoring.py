@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -340,28 +341,34 @@ async def end_to_end(bench_db: BenchDatabase, grant_count: int, rounds: int, see
 
         # Breakdown: the same Core statements (replayed with the captured parameters, so SQLAlchemy's result
         # processing is included as in the service) and the same building blocks, timed one by one.
-        parts: dict[str, list[float]] = {
-            k: [] for k in ("candidate_select", "peer_select", "build_candidates", "score", "rank_and_explain_top100")
-        }
+        steps = ("candidate_select", "peer_select", "build_candidates", "score", "rank_and_explain_top100")
+        parts: dict[str, list[float]] = {k: [] for k in steps}
+        parts_gc: dict[str, list[float]] = {k: [] for k in steps}
+
+        @contextmanager
+        def step(name: str):
+            with GcPauses() as pauses:
+                t = time.perf_counter()
+                yield
+                parts[name].append(ms_since(t))
+            parts_gc[name].append(pauses.ms)
+
         for _ in range(rounds):
+            rows = candidates = scores = None  # release the previous round's objects first
             async with db.reader() as conn:
-                t = time.perf_counter()
-                rows = list(await conn.execute(candidate_stmt.clause, candidate_stmt.parameters))
-                parts["candidate_select"].append(ms_since(t))
-                t = time.perf_counter()
-                result = await conn.execute(peer_stmt.clause, peer_stmt.parameters)
-                signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
-                parts["peer_select"].append(ms_since(t))
-            t = time.perf_counter()
-            candidates = build_candidates(rows, signals, now)
-            parts["build_candidates"].append(ms_since(t))
-            t = time.perf_counter()
-            profile = company_profile(company)
-            scores = score_grants_for_company(profile, candidates)
-            parts["score"].append(ms_since(t))
-            t = time.perf_counter()
-            top = top_matches(ScoredCatalogue(company, profile, candidates, scores, rows), STORED_MATCHES_PER_COMPANY)
-            parts["rank_and_explain_top100"].append(ms_since(t))
+                with step("candidate_select"):
+                    rows = list(await conn.execute(candidate_stmt.clause, candidate_stmt.parameters))
+                with step("peer_select"):
+                    result = await conn.execute(peer_stmt.clause, peer_stmt.parameters)
+                    signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
+            with step("build_candidates"):
+                candidates = build_candidates(rows, signals, now)
+            with step("score"):
+                profile = company_profile(company)
+                scores = score_grants_for_company(profile, candidates)
+            with step("rank_and_explain_top100"):
+                catalogue = ScoredCatalogue(company, profile, candidates, scores, rows)
+                top = top_matches(catalogue, STORED_MATCHES_PER_COMPANY)
         same_as_service = bool(
             len(rows) == candidates_n and np.allclose(np.sort(scores.total), np.sort(scored.scores.total))
         )
@@ -402,6 +409,7 @@ async def end_to_end(bench_db: BenchDatabase, grant_count: int, rounds: int, see
         "score_catalogue_gc_disabled_ms": summary(no_gc_ms),
         "recompute_and_store_ms": summary(recompute_ms),
         "breakdown_ms": {k: summary(v) for k, v in parts.items()},
+        "breakdown_gc_pause_ms": {k: summary(v) for k, v in parts_gc.items()},
         "cursor_execute_ms_in_service": {k: summary(v) for k, v in cursor_ms.items()},
         "server_execution_ms": server_ms,
         "breakdown_matches_service": same_as_service,
@@ -496,32 +504,46 @@ def render_markdown(results: dict) -> str:
             f"\nCandidates after the SQL pre-filter: **{e['candidates_after_prefilter']:,}** "
             f"(of {load['open_grants']:,} open grants); {e['candidates_with_peer_signal']} carry a peer signal.\n"
         )
-        cur = e["cursor_execute_ms_in_service"]
+        cur, bgc = e["cursor_execute_ms_in_service"], e["breakdown_gc_pause_ms"]
         out.append(
             "Breakdown (each building block timed on its own; the service's two SELECTs replayed through "
             "SQLAlchemy Core with the captured parameters). *driver* = the cursor execute inside the service's "
             "own call (asyncpg: query, transfer and decoding of every row); *server* = `EXPLAIN ANALYZE` "
-            "execution time:\n"
+            "execution time; *GC pauses* = cyclic garbage collector time inside the step:\n"
         )
         out.append(
             markdown_table(
-                ["step", "ms (min / median / max)", "driver (median)", "server"],
+                ["step", "ms (min / median / max)", "GC pauses (median)", "driver (median)", "server"],
                 [
                     [
                         "candidate SELECT (pre-filter + pgvector cosine), to Rows",
                         mmm(b["candidate_select"]),
+                        fmt_ms(bgc["candidate_select"]["median"]),
                         fmt_ms(cur["candidate_select"]["median"]),
                         fmt_ms(srv["candidate_select"]),
                     ],
                     [
                         "peer-signal SELECT",
                         mmm(b["peer_select"]),
+                        fmt_ms(bgc["peer_select"]["median"]),
                         fmt_ms(cur["peer_select"]["median"]),
                         fmt_ms(srv["peer_select"]),
                     ],
-                    ["`build_candidates`", mmm(b["build_candidates"]), "", ""],
-                    ["`score_grants_for_company`", mmm(b["score"]), "", ""],
-                    ["rank + explain top 100 (`top_matches`)", mmm(b["rank_and_explain_top100"]), "", ""],
+                    [
+                        "`build_candidates`",
+                        mmm(b["build_candidates"]),
+                        fmt_ms(bgc["build_candidates"]["median"]),
+                        "",
+                        "",
+                    ],
+                    ["`score_grants_for_company`", mmm(b["score"]), fmt_ms(bgc["score"]["median"]), "", ""],
+                    [
+                        "rank + explain top 100 (`top_matches`)",
+                        mmm(b["rank_and_explain_top100"]),
+                        fmt_ms(bgc["rank_and_explain_top100"]["median"]),
+                        "",
+                        "",
+                    ],
                 ],
             )
         )
