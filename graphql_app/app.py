@@ -7,6 +7,7 @@ embedded mode), the embedding model (loaded once, off the request path) and the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,8 +21,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_app.auth import TokenVerifier, bearer_token
 from graphql_app.clock import Clock
@@ -30,6 +33,8 @@ from graphql_app.db.engine import Database
 from graphql_app.db.models import EMBEDDING_DIMENSION
 from graphql_app.db.setup import check_embedding_model, migrate, resolve_database_url
 from graphql_app.errors import MatchgraphError
+from graphql_app.jobs.events import ComputationEventHub
+from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.matching.embeddings import load_embedder
 from graphql_app.settings import Settings, load_settings
 from schema import build_schema
@@ -51,6 +56,23 @@ class MatchgraphGraphQL(GraphQL):
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         ensure_error_codes(result.errors)  # parse errors can bypass the schema extensions
         return await super().process_result(request, result)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Authenticate a WebSocket from its `connection_init` payload: `{"Authorization": "Bearer …"}`.
+
+        A missing or invalid token closes the connection with the protocol's code (4403 Forbidden).
+        """
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            token = bearer_token(header) if header else None
+            principal = self.app_state.verifier.verify(token) if token else context.principal
+        except MatchgraphError as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
+        if principal is None:
+            raise ConnectionRejectionError({"message": "Authentication required.", "code": "UNAUTHENTICATED"})
+        context.principal, context.auth_error = principal, None
+        return UNSET
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services: AppServices = self.app_state.services
@@ -92,12 +114,29 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owns_services = services is None
-        app.state.services = services or await open_services(settings)
+        app.state.services = current = services or await open_services(settings)
+        if current.events is None:
+            current.events = ComputationEventHub(current.db.asyncpg_dsn)
+            await current.events.start()
+        worker = worker_task = None
+        if settings.run_worker:
+            worker = ComputationWorker(
+                current.db,
+                current.clock,
+                concurrency=settings.worker_concurrency,
+                heartbeat_timeout=settings.worker_heartbeat_seconds,
+            )
+            worker_task = asyncio.create_task(worker.run(), name="computation-worker")
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(worker_task, 10)
+            await current.events.stop()
             if owns_services:
-                await app.state.services.db.dispose()
+                await current.db.dispose()
 
     async def healthz(request: Request) -> JSONResponse:
         try:
@@ -118,6 +157,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         graphql_ide="graphiql" if settings.graphiql else None,
         keep_alive=True,
         keep_alive_interval=15,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
     app.router.routes.extend(
         [

@@ -21,6 +21,7 @@ class AppServices:
     db: Database
     clock: Clock
     embedder: Embedder | None = None
+    events: Any = None  # graphql_app.jobs.events.ComputationEventHub, started by the app's lifespan
 
     def require_embedder(self) -> Embedder:
         if self.embedder is None:  # loaded at start-up; only reachable if start-up was skipped
@@ -39,6 +40,7 @@ class Context:
     auth_error: MatchgraphError | None = None
     request: Any = None
     response: Any = None
+    connection_params: Any = None  # the WebSocket `connection_init` payload (Strawberry sets it)
     _loaders: Any = field(default=None, repr=False)
 
     @property

@@ -35,6 +35,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     db_pool_size: int = 10
+    run_worker: bool = True
+    worker_concurrency: int = 4
+    worker_heartbeat_seconds: float = 30.0
+    max_subscriptions_per_connection: int = 20
     extra: dict = field(default_factory=dict)
 
     @property
@@ -74,4 +78,8 @@ def load_settings() -> Settings:
         host=env("MATCHGRAPH_HOST") or "127.0.0.1",
         port=int(env("MATCHGRAPH_PORT") or 8000),
         db_pool_size=int(env("MATCHGRAPH_DB_POOL_SIZE") or 10),
+        run_worker=_bool("MATCHGRAPH_WORKER", True),
+        worker_concurrency=int(env("MATCHGRAPH_WORKER_CONCURRENCY") or 4),
+        worker_heartbeat_seconds=float(env("MATCHGRAPH_WORKER_HEARTBEAT_SECONDS") or 30),
+        max_subscriptions_per_connection=int(env("MATCHGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION") or 20),
     )

@@ -217,23 +217,15 @@ async def refresh_grant_matches(
 
 
 async def calculate_grant_matches(info: Info, company_id: CompanyIdArg) -> Computation:
-    """Compute and store a company's grant matches; returns the computation record to follow."""
+    """Queue the computation of a company's grant matches; returns the QUEUED computation to follow."""
     viewer = info.context.viewer
     cid = validation.parse_uuid(company_id, "companyId")
     async with info.context.db.reader() as conn:
         company = await _company_row(conn, viewer, cid)
-    record = await computation_service.create_computation(
-        info.context.db,
-        viewer,
-        company.tenant_id,
-        computation_service.GRANT_MATCHES,
-        cid,
-        {"companyId": str(cid)},
+    record = await computation_service.start_computation(
+        info.context.db, viewer, company.tenant_id, computation_service.GRANT_MATCHES, cid, {"companyId": str(cid)}
     )
-    finished = await computation_service.run_grant_match_computation(
-        info.context.db, record.id, info.context.clock.now()
-    )
-    return Computation.from_row(finished)
+    return Computation.from_row(record)
 
 
 _ACTION_VALUES = {
@@ -302,10 +294,3 @@ async def set_grant_match_dismissed(
     where, missing = _pair(company_id, grant_id)
     values = _ACTION_VALUES[GrantMatchAction.DISMISS] if dismissed else {"is_dismissed": False}
     return await _update_match(info, where, values, missing)
-
-
-async def computation(
-    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Its UUID.")]
-) -> Computation:
-    row = await computation_service.get_computation(info.context.db, info.context.viewer, validation.parse_uuid(id))
-    return Computation.from_row(row)

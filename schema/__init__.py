@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers import companies as company_resolvers
+from resolvers import computations as computation_resolvers
 from resolvers import grant_matches as match_resolvers
 from resolvers import grants as grant_resolvers
 from resolvers import viewer as viewer_resolvers
@@ -79,7 +82,7 @@ class Query:
         description="A company's matches computed now from the current catalogue; nothing is stored.",
     )
     computation: Computation = strawberry.field(
-        resolver=match_resolvers.computation,
+        resolver=computation_resolvers.computation,
         permission_classes=AUTHENTICATED,
         description="A computation you (or your organisation) started.",
     )
@@ -151,6 +154,20 @@ class MatchgraphSchema(strawberry.Schema):
         return None
 
 
+@strawberry.type(description="Follow computations as they progress and finish (WebSocket or SSE).")
+class Subscription:
+    computation: AsyncGenerator[Computation, None] = strawberry.subscription(
+        resolver=computation_resolvers.computation_updates,
+        permission_classes=AUTHENTICATED,
+        description="A computation's current state, then every change; completes after SUCCEEDED or FAILED.",
+    )
+    computation_completed: AsyncGenerator[Computation, None] = strawberry.subscription(
+        resolver=computation_resolvers.computations_completed,
+        permission_classes=AUTHENTICATED,
+        description="Every computation of your organisation (all, for platform admins) as it finishes.",
+    )
+
+
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema with its extensions. Extensions are passed as classes: one instance per operation."""
     extensions: list = [
@@ -164,6 +181,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     return MatchgraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

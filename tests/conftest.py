@@ -8,6 +8,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+import asyncio
 import itertools
 import logging
 import tempfile
@@ -27,6 +28,7 @@ from graphql_app.context import AppServices
 from graphql_app.db.embedded import socket_dir_of, start_embedded_postgres
 from graphql_app.db.engine import Database
 from graphql_app.db.setup import migrate
+from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.matching.embeddings import Embedder, load_embedder
 from graphql_app.settings import Settings
 
@@ -110,7 +112,17 @@ async def services(settings: Settings, clock: FixedClock, embedder: Embedder) ->
 
 
 @pytest.fixture
-async def http(services: AppServices) -> AsyncIterator[httpx.AsyncClient]:
+async def worker(services: AppServices) -> AsyncIterator[ComputationWorker]:
+    """A real queue worker on the test database, in the test's event loop."""
+    worker = ComputationWorker(services.db, services.clock, concurrency=4, heartbeat_timeout=5, dequeue_timeout=1)
+    task = asyncio.create_task(worker.run())
+    yield worker
+    worker.stop()
+    await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+async def http(services: AppServices, worker: ComputationWorker) -> AsyncIterator[httpx.AsyncClient]:
     from graphql_app.app import create_app
 
     app = create_app(services=services)

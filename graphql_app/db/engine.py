@@ -89,6 +89,11 @@ class Database:
         _install_statement_counter(self.engine)
         self.read_engine: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
+    @property
+    def asyncpg_dsn(self) -> str:
+        """The URL for plain asyncpg connections (listeners, the queue worker)."""
+        return self.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A connection inside one transaction: committed on success, rolled back on error."""

@@ -177,6 +177,7 @@ class Computation(Base):
     subject_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     parameters = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     requested_by: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = _created_at()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -185,6 +186,7 @@ class Computation(Base):
 
     __table_args__ = (
         Index("ix_computations_tenant_created", "tenant_id", "created_at"),
+        Index("ix_computations_status", "status"),
         CheckConstraint("status IN ('QUEUED','RUNNING','SUCCEEDED','FAILED')", name="ck_computations_status"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="ck_computations_progress"),
     )

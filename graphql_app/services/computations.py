@@ -1,40 +1,53 @@
-"""Computation records and running grant-match computations.
+"""Computation records: start (record + queued job + event, one transaction), read, and run.
 
-`calculateGrantMatches` creates a record and runs it. Until background workers land it runs inline in the
-request, but the record moves through QUEUED → RUNNING → SUCCEEDED|FAILED exactly as a worker would, so the
-API's shape does not change when it is queued instead.
+A computation moves QUEUED → RUNNING → SUCCEEDED | FAILED. Every change is committed together with a NOTIFY
+(`graphql_app.jobs.events`), so subscribers hear of it exactly when it becomes visible.
+
+Running is idempotent: a job picked again after a worker died (its heartbeat timed out) finds a finished
+computation and does nothing, or recomputes an unfinished one whose results are upserts — so it completes
+exactly once and never duplicates rows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 
+import asyncpg
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app.auth import Principal
+from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
 from graphql_app.db.scoping import scoped
 from graphql_app.errors import not_found
-from graphql_app.services.grant_matching import (
-    STORED_MATCHES_PER_COMPANY,
-    lock_company,
-    recompute_and_store_matches,
-)
+from graphql_app.jobs.events import TERMINAL_STATUSES, notify_computation_changed
+from graphql_app.jobs.queue import enqueue_computation
+from graphql_app.services.grant_matching import STORED_MATCHES_PER_COMPANY, lock_company, recompute_and_store_matches
 
 logger = logging.getLogger(__name__)
 
 GRANT_MATCHES = "GRANT_MATCHES"
+#: How often a transient database error is retried within one run before the computation fails.
+TRANSIENT_RETRIES = 3
 
 
-async def create_computation(
+class ComputationFailed(Exception):
+    """A computation cannot succeed; its message is shown to the client as `error`."""
+
+
+async def start_computation(
     db: Database, principal: Principal, tenant_id: str, kind: str, subject_id: uuid.UUID, parameters: dict
 ) -> Row:
+    """Create a QUEUED computation and its job in one transaction; returns the record."""
     async with db.transaction() as conn:
-        return (
+        row = (
             await conn.execute(
                 insert(computations)
                 .values(
@@ -47,6 +60,9 @@ async def create_computation(
                 .returning(*computations.c)
             )
         ).one()
+        await enqueue_computation(conn, row.id)
+        await notify_computation_changed(conn, row)
+        return row
 
 
 async def get_computation(db: Database, principal: Principal, computation_id: uuid.UUID) -> Row:
@@ -58,54 +74,106 @@ async def get_computation(db: Database, principal: Principal, computation_id: uu
     return row
 
 
-async def run_grant_match_computation(db: Database, computation_id: uuid.UUID, now: datetime) -> Row:
-    """Run a GRANT_MATCHES computation: score the catalogue, store the top matches, record the outcome.
-
-    The matches and the SUCCEEDED state are committed together; on error nothing of the matches is kept and
-    the record ends FAILED with the reason.
-    """
-    async with db.transaction() as conn:
+async def set_computation_state(conn: AsyncConnection, computation_id: uuid.UUID, **values: object) -> Row:
+    """Update a computation and notify subscribers, in the caller's transaction."""
+    row = (
         await conn.execute(
             update(computations)
             .where(computations.c.id == computation_id)
-            .values(status="RUNNING", started_at=func.now(), updated_at=func.now())
+            .values(**values, updated_at=func.now())
+            .returning(*computations.c)
         )
-    try:
-        async with db.transaction() as conn:
-            record = (await conn.execute(select(computations).where(computations.c.id == computation_id))).one()
-            company = await lock_company(conn, record.subject_id)
-            if company is None:
-                raise LookupError(f"Company {record.subject_id} no longer exists.")
-            stored, candidate_count = await recompute_and_store_matches(conn, company, now, STORED_MATCHES_PER_COMPANY)
-            return (
-                await conn.execute(
-                    update(computations)
-                    .where(computations.c.id == computation_id)
-                    .values(
-                        status="SUCCEEDED",
-                        progress=1.0,
-                        total_count=candidate_count,
-                        processed_count=candidate_count,
-                        result_count=len(stored),
-                        finished_at=func.now(),
-                        updated_at=func.now(),
-                    )
-                    .returning(*computations.c)
-                )
-            ).one()
-    except Exception as exc:
-        logger.exception("computation %s failed", computation_id)
-        async with db.transaction() as conn:
-            return (
-                await conn.execute(
-                    update(computations)
-                    .where(computations.c.id == computation_id)
-                    .values(
-                        status="FAILED",
-                        error=str(exc) or type(exc).__name__,
-                        finished_at=func.now(),
-                        updated_at=func.now(),
-                    )
-                    .returning(*computations.c)
-                )
-            ).one()
+    ).one()
+    await notify_computation_changed(conn, row)
+    return row
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth retrying: lost connections, serialization failures, deadlocks."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        exc = orig.__cause__ if orig is not None and orig.__cause__ is not None else (orig or exc)
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.SerializationError
+        | asyncpg.DeadlockDetectedError
+        | asyncpg.CannotConnectNowError,
+    )
+
+
+Runner = Callable[[Database, Row, Clock], Awaitable[dict]]
+
+
+async def _run_grant_matches(db: Database, record: Row, clock: Clock) -> dict:
+    """Score the catalogue for the company and store its best matches, with the SUCCEEDED state, atomically."""
+    async with db.transaction() as conn:
+        company = await lock_company(conn, record.subject_id)
+        if company is None:
+            raise ComputationFailed(f"Company {record.subject_id} no longer exists.")
+        stored, candidate_count = await recompute_and_store_matches(
+            conn, company, clock.now(), STORED_MATCHES_PER_COMPANY
+        )
+        await set_computation_state(
+            conn,
+            record.id,
+            status="SUCCEEDED",
+            progress=1.0,
+            total_count=candidate_count,
+            processed_count=candidate_count,
+            result_count=len(stored),
+            finished_at=func.now(),
+        )
+    return {"stored": len(stored)}
+
+
+RUNNERS: dict[str, Runner] = {GRANT_MATCHES: _run_grant_matches}
+
+
+async def run_computation(db: Database, computation_id: uuid.UUID, clock: Clock) -> str:
+    """Run one computation to a terminal state; returns that state. Safe to call again for the same id."""
+    async with db.transaction() as conn:
+        record = (
+            await conn.execute(select(computations).where(computations.c.id == computation_id).with_for_update())
+        ).first()
+        if record is None:
+            logger.warning("job for unknown computation %s dropped", computation_id)
+            return "MISSING"
+        if record.status in TERMINAL_STATUSES:
+            return record.status  # finished before a crash lost the job's acknowledgement
+        record = await set_computation_state(
+            conn,
+            computation_id,
+            status="RUNNING",
+            started_at=func.coalesce(computations.c.started_at, func.now()),
+            attempts=computations.c.attempts + 1,
+            error=None,
+        )
+    runner = RUNNERS.get(record.kind)
+    failure: str | None = None if runner else f"Unknown computation kind {record.kind}."
+    for attempt in range(1, TRANSIENT_RETRIES + 1):
+        if runner is None:
+            break
+        try:
+            await runner(db, record, clock)
+            return "SUCCEEDED"
+        except ComputationFailed as exc:
+            failure = str(exc)
+            break
+        except Exception as exc:
+            if is_transient(exc) and attempt < TRANSIENT_RETRIES:
+                logger.warning("computation %s: transient error %r, retry %d", computation_id, exc, attempt)
+                await asyncio.sleep(0.2 * 2**attempt)
+                continue
+            logger.exception("computation %s failed", computation_id)
+            failure = f"{type(exc).__name__}: {exc}" if is_transient(exc) else "Internal error while computing."
+            break
+    async with db.transaction() as conn:
+        await set_computation_state(conn, computation_id, status="FAILED", error=failure, finished_at=func.now())
+    return "FAILED"

@@ -23,6 +23,7 @@ class Computation:
     subject_id: strawberry.ID | None = strawberry.field(description="What it is about (e.g. the company id).")
     parameters: JSON = strawberry.field(description="The arguments it was started with.")
     error: str | None = strawberry.field(description="Why it failed, when it did.")
+    attempts: int = strawberry.field(description="How many times a worker has started it (more than 1 after a crash).")
     requested_by: str = strawberry.field(description="Subject (`sub`) of the token that started it.")
     created_at: datetime = strawberry.field(description="When it was requested.")
     started_at: datetime | None = strawberry.field(description="When a worker started it.")
@@ -42,6 +43,7 @@ class Computation:
             subject_id=str(row.subject_id) if row.subject_id else None,
             parameters=row.parameters,
             error=row.error,
+            attempts=row.attempts,
             requested_by=row.requested_by,
             created_at=row.created_at,
             started_at=row.started_at,

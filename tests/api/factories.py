@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,10 +70,27 @@ async def create_company(client: GraphQLClient, **fields: Any) -> dict[str, Any]
     return data["createCompany"]
 
 
+COMPUTATION_FIELDS = "id kind status progress resultCount totalCount error subjectId attempts"
+
+
 async def calculate(client: GraphQLClient, company_id: str) -> dict[str, Any]:
+    """Start a grant-match computation and wait (polling the API) until the worker has finished it."""
     data = await client.data(
-        "mutation($id: ID!) { calculateGrantMatches(companyId: $id) "
-        "{ id kind status progress resultCount totalCount error subjectId } }",
+        f"mutation($id: ID!) {{ calculateGrantMatches(companyId: $id) {{ {COMPUTATION_FIELDS} }} }}",
         {"id": company_id},
     )
-    return data["calculateGrantMatches"]
+    started = data["calculateGrantMatches"]
+    assert started["status"] == "QUEUED", started
+    return await wait_for_computation(client, started["id"])
+
+
+async def wait_for_computation(client: GraphQLClient, computation_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        data = await client.data(
+            f"query($id: ID!) {{ computation(id: $id) {{ {COMPUTATION_FIELDS} }} }}", {"id": computation_id}
+        )
+        if data["computation"]["status"] in ("SUCCEEDED", "FAILED"):
+            return data["computation"]
+        assert asyncio.get_running_loop().time() < deadline, f"computation still {data['computation']['status']}"
+        await asyncio.sleep(0.05)

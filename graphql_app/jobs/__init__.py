@@ -1,0 +1,1 @@
+"""Durable background computations: the PgQueuer queue, the worker, and completion events."""

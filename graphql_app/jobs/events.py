@@ -1,0 +1,150 @@
+"""Computation events over PostgreSQL LISTEN/NOTIFY.
+
+Writers call :func:`notify_computation_changed` inside the transaction that changes a computation, so the
+event is delivered exactly when the change commits (and never for a rolled-back change). The payload holds ids
+and the new status only (NOTIFY payloads must stay under 8,000 bytes); subscribers read the state itself.
+
+Each process holds one :class:`ComputationEventHub`: a dedicated listener connection (never through a
+transaction-pooling PgBouncer) fanning events out to in-process subscribers. When the connection drops it
+reconnects with backoff and sends every subscriber a *resync* event, because NOTIFY has no replay: a
+subscriber then re-reads the state it follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "matchgraph_computations"
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED"})
+
+
+@dataclass(frozen=True)
+class ComputationEvent:
+    """A computation changed (or, with ``resync``, events may have been missed)."""
+
+    computation_id: uuid.UUID | None
+    tenant_id: str | None
+    status: str | None
+    resync: bool = False
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+RESYNC = ComputationEvent(None, None, None, resync=True)
+
+
+async def notify_computation_changed(conn: AsyncConnection, row: Row) -> None:
+    """Queue a NOTIFY in the caller's transaction; PostgreSQL delivers it on commit."""
+    payload = json.dumps({"id": str(row.id), "tenantId": row.tenant_id, "status": row.status})
+    await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+
+
+def parse_event(payload: str) -> ComputationEvent | None:
+    try:
+        data = json.loads(payload)
+        return ComputationEvent(uuid.UUID(data["id"]), str(data["tenantId"]), str(data["status"]))
+    except (ValueError, KeyError, TypeError):
+        logger.warning("ignoring malformed computation event %r", payload)
+        return None
+
+
+class ComputationEventHub:
+    """One LISTEN connection per process, fanned out to any number of subscribers."""
+
+    def __init__(self, dsn: str, *, queue_size: int = 256, health_interval: float = 5.0) -> None:
+        self.dsn = dsn
+        self.queue_size = queue_size
+        self.health_interval = health_interval
+        self._subscribers: set[asyncio.Queue[ComputationEvent]] = set()
+        self._task: asyncio.Task | None = None
+        self._connected = asyncio.Event()
+        self.reconnects = 0
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    async def start(self, *, wait: float = 10.0) -> None:
+        """Start listening; returns once the first connection is up (or after ``wait`` seconds)."""
+        self._task = asyncio.create_task(self._listen_forever(), name="computation-event-hub")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), wait)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[ComputationEvent]]:
+        """A queue receiving every event from now on, until the block exits."""
+        queue: asyncio.Queue[ComputationEvent] = asyncio.Queue(self.queue_size)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    def publish(self, event: ComputationEvent) -> None:
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                # A slow subscriber: drop its backlog and tell it to re-read (it cannot know what it missed).
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(RESYNC)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        event = parse_event(payload)
+        if event is not None:
+            self.publish(event)
+
+    async def _listen_forever(self) -> None:
+        delay = 0.2
+        first = True
+        while True:
+            conn = None
+            try:
+                conn = await asyncpg.connect(self.dsn, server_settings={"application_name": "matchgraph-events"})
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await conn.add_listener(CHANNEL, self._on_notify)
+                if not first:
+                    self.reconnects += 1
+                    logger.info("computation event listener reconnected")
+                    self.publish(RESYNC)
+                first, delay = False, 0.2
+                self._connected.set()
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), self.health_interval)
+                    if not lost.is_set():
+                        await asyncio.wait_for(conn.fetchval("SELECT 1"), self.health_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("computation event listener lost its connection (%r); reconnecting", exc)
+            finally:
+                self._connected.clear()
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 2)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -1,0 +1,104 @@
+"""The computation worker: consumes the PgQueuer queue and runs computations.
+
+Runs inside `matchgraph serve` by default, or alone as `matchgraph worker` on any number of machines pointed at
+the same database. PgQueuer heartbeats each picked job; a job whose worker died (e.g. SIGKILL) is picked again
+once its heartbeat is older than ``heartbeat_timeout``. The worker reconnects when the database goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import timedelta
+
+import asyncpg
+from pgqueuer import Queries, QueueManager, RetryRequested
+from pgqueuer.db import AsyncpgDriver
+from pgqueuer.models import Job
+
+from graphql_app.clock import Clock
+from graphql_app.db.engine import Database
+from graphql_app.jobs.queue import COMPUTATION_ENTRYPOINT
+from graphql_app.services.computations import is_transient, run_computation
+
+logger = logging.getLogger(__name__)
+
+#: Times a job is put back after database failures before it is given up.
+MAX_JOB_ATTEMPTS = 5
+
+
+class ComputationWorker:
+    """Consumes computation jobs until :meth:`stop`."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        concurrency: int = 4,
+        heartbeat_timeout: float = 30.0,
+        dequeue_timeout: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.concurrency = concurrency
+        self.heartbeat_timeout = timedelta(seconds=heartbeat_timeout)
+        self.dequeue_timeout = timedelta(seconds=dequeue_timeout)
+        self._stopping = asyncio.Event()
+        self._qm: QueueManager | None = None
+        self.completed = 0
+
+    async def handle(self, job: Job) -> None:
+        computation_id = uuid.UUID((job.payload or b"").decode())
+        try:
+            status = await run_computation(self.db, computation_id, self.clock)
+        except Exception as exc:
+            # Only reachable when the database failed before the computation could record its own outcome:
+            # put the job back rather than lose it (the run is idempotent).
+            if is_transient(exc) and job.attempts < MAX_JOB_ATTEMPTS:
+                raise RetryRequested(delay=timedelta(seconds=2**job.attempts), reason=repr(exc)) from exc
+            raise
+        self.completed += 1
+        logger.info("computation %s finished: %s", computation_id, status)
+
+    async def run(self) -> None:
+        """Consume jobs; reconnect with backoff when the connection fails."""
+        delay = 0.5
+        while not self._stopping.is_set():
+            conn = None
+            try:
+                conn = await asyncpg.connect(
+                    self.db.asyncpg_dsn, server_settings={"application_name": "matchgraph-worker"}
+                )
+                self._qm = QueueManager(Queries(AsyncpgDriver(conn)))
+                self._qm.entrypoint(COMPUTATION_ENTRYPOINT, concurrency_limit=0)(self.handle)
+                if self._stopping.is_set():
+                    break
+                delay = 0.5
+                await self._qm.run(
+                    dequeue_timeout=self.dequeue_timeout,
+                    batch_size=max(1, self.concurrency // 2),
+                    max_concurrent_tasks=max(2, self.concurrency),
+                    heartbeat_timeout=self.heartbeat_timeout,
+                    shutdown_on_listener_failure=True,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("computation worker stopped (%r); restarting in %.1fs", exc, delay)
+            finally:
+                self._qm = None
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 2)
+            if not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                delay = min(delay * 2, 10.0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._qm is not None:
+            self._qm.shutdown.set()
