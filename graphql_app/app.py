@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -158,6 +159,8 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         keep_alive=True,
         keep_alive_interval=15,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        # graphql-ws (legacy) is safe on Strawberry >= 0.312.3 (pinned 0.341.2); SSE for clients without WebSockets.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
     )
     app.router.routes.extend(
         [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
@@ -34,9 +35,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     if args.host:
-        settings = type(settings)(**{**settings.__dict__, "host": args.host})
+        settings = dataclasses.replace(settings, host=args.host)
     if args.port:
-        settings = type(settings)(**{**settings.__dict__, "port": args.port})
+        settings = dataclasses.replace(settings, port=args.port)
+    if args.no_worker:
+        settings = dataclasses.replace(settings, run_worker=False)
 
     async def prepare():
         services = await open_services(settings)
@@ -62,6 +65,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=os.environ.get("MATCHGRAPH_LOG_LEVEL", "info").lower(),
         lifespan="on",
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Consume computations until SIGTERM/SIGINT (no HTTP, no embedding model)."""
+    import signal
+
+    from graphql_app.clock import Clock
+    from graphql_app.db.engine import Database
+    from graphql_app.db.setup import migrate, resolve_database_url
+    from graphql_app.jobs.worker import ComputationWorker
+
+    settings = load_settings()
+
+    async def run() -> None:
+        url = await resolve_database_url(settings)
+        if settings.embedded:
+            await migrate(url)
+        db = Database(url, pool_size=max(2, args.concurrency))
+        worker = ComputationWorker(
+            db, Clock(), concurrency=args.concurrency, heartbeat_timeout=settings.worker_heartbeat_seconds
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, worker.stop)
+        print(f"Matchgraph worker consuming computations (concurrency {args.concurrency}).", flush=True)
+        try:
+            await worker.run()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
     return 0
 
 
@@ -148,7 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="Bind address (default 127.0.0.1 or MATCHGRAPH_HOST).")
     serve.add_argument("--port", type=int, help="Port (default 8000 or MATCHGRAPH_PORT).")
     serve.add_argument("--demo", action="store_true", help="Load the demo dataset first if the database is empty.")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="Do not consume computations here (run `matchgraph worker`s)."
+    )
     serve.set_defaults(func=cmd_serve)
+
+    work = sub.add_parser("worker", help="Consume background computations (scale out: run one per machine).")
+    work.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(os.environ.get("MATCHGRAPH_WORKER_CONCURRENCY") or 4),
+        help="Computations run at once (default 4).",
+    )
+    work.set_defaults(func=cmd_worker)
 
     mig = sub.add_parser("migrate", help="Apply database migrations.")
     mig.add_argument("--revision", default="head", help="Target revision (default head).")
