@@ -6,7 +6,6 @@ so every event reads fresh state.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -45,15 +44,21 @@ async def computation_updates(info: Info, id: IdArg) -> AsyncGenerator[Computati
     computation_id = validation.parse_uuid(id)
     db = info.context.db
     # Subscribe before reading, so a change committed in between is not missed.
-    async with _hub(info).subscribe() as events:
+    hub = _hub(info)
+    async with hub.subscribe() as events:
         row = await computation_service.get_computation(db, viewer, computation_id)
         yield Computation.from_row(row)
         seen = (row.status, row.updated_at)
         while row.status not in TERMINAL_STATUSES:
             event = await events.get()
-            if not event.resync and event.computation_id != computation_id:
+            if event.resync:
+                row = await computation_service.get_computation(db, viewer, computation_id)
+            elif event.computation_id == computation_id:
+                row = await hub.state_for(
+                    event, lambda e=event: computation_service.load_computation(db, e.computation_id)
+                )
+            else:
                 continue
-            row = await computation_service.get_computation(db, viewer, computation_id)
             if (row.status, row.updated_at) != seen:
                 seen = (row.status, row.updated_at)
                 yield Computation.from_row(row)
@@ -63,10 +68,12 @@ async def computations_completed(info: Info) -> AsyncGenerator[Computation, None
     """Every computation of the viewer's scope (tenant; all for platform admins) as it finishes."""
     viewer = info.context.viewer
     db = info.context.db
-    async with _hub(info).subscribe() as events:
+    hub = _hub(info)
+    async with hub.subscribe() as events:
         while True:
             event = await events.get()
             if event.resync or not event.is_terminal or not visible_tenant(viewer, event.tenant_id or ""):
                 continue
-            row = await computation_service.get_computation(db, viewer, event.computation_id or uuid.uuid4())
-            yield Computation.from_row(row)
+            row = await hub.state_for(event, lambda e=event: computation_service.load_computation(db, e.computation_id))
+            if row is not None and visible_tenant(viewer, row.tenant_id):
+                yield Computation.from_row(row)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy import text
@@ -26,6 +28,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 CHANNEL = "matchgraph_computations"
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED"})
@@ -39,6 +43,7 @@ class ComputationEvent:
     tenant_id: str | None
     status: str | None
     resync: bool = False
+    sequence: int = 0  # set by the hub: identifies one delivery, so subscribers can share one read of it
 
     @property
     def is_terminal(self) -> bool:
@@ -73,6 +78,8 @@ class ComputationEventHub:
         self._subscribers: set[asyncio.Queue[ComputationEvent]] = set()
         self._task: asyncio.Task | None = None
         self._connected = asyncio.Event()
+        self._sequence = 0
+        self._reads: dict[int, asyncio.Future] = {}
         self.reconnects = 0
 
     @property
@@ -114,7 +121,19 @@ class ComputationEventHub:
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         event = parse_event(payload)
         if event is not None:
-            self.publish(event)
+            self._sequence += 1
+            self.publish(dataclasses.replace(event, sequence=self._sequence))
+
+    async def state_for(self, event: ComputationEvent, load: Callable[[], Awaitable[T]]) -> T:
+        """The state an event refers to, read once per event however many subscribers ask (fan-out cost)."""
+        key = event.sequence
+        future = self._reads.get(key)
+        if future is None:
+            future = asyncio.ensure_future(load())
+            self._reads[key] = future
+            while len(self._reads) > 64:  # only the latest few events are being read at any time
+                self._reads.pop(next(iter(self._reads)))
+        return await asyncio.shield(future)
 
     async def _listen_forever(self) -> None:
         delay = 0.2

@@ -74,6 +74,12 @@ async def get_computation(db: Database, principal: Principal, computation_id: uu
     return row
 
 
+async def load_computation(db: Database, computation_id: uuid.UUID) -> Row | None:
+    """A computation, unscoped: for event fan-out, where the caller checks visibility itself."""
+    async with db.reader() as conn:
+        return (await conn.execute(select(computations).where(computations.c.id == computation_id))).first()
+
+
 async def set_computation_state(conn: AsyncConnection, computation_id: uuid.UUID, **values: object) -> Row:
     """Update a computation and notify subscribers, in the caller's transaction."""
     row = (

@@ -44,3 +44,18 @@ async def test_frontend_page_dataset_and_statement_count(pg_socket_dir):
         counts = await frontend_page.count_page_statements(bench_db, dataset["jobs"], firsts=(20, 100))
     assert counts["20"]["edges"] == 20 and counts["100"]["edges"] == 25
     assert 0 < counts["20"]["statements"] <= 3 and counts["100"]["statements"] == counts["20"]["statements"]
+
+
+async def test_events_bench_hub_smoke(services):
+    """The events harness measures commit → subscriber on a real hub (tiny run)."""
+    import asyncpg
+
+    from bench.events import bench_hub
+
+    dsn = services.db.asyncpg_dsn
+    writer = await asyncpg.connect(dsn)
+    try:
+        result = await bench_hub(dsn, writer, subscribers=3, events=4)
+    finally:
+        await writer.close()
+    assert result["subscribers"] == 3 and result["latency_ms"]["p50"] > 0
