@@ -89,9 +89,16 @@ def _order(status: str) -> int:
     return ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"].index(status)
 
 
-async def test_bad_tokens_close_the_connection_with_4403(live_env, processes):
-    server = Server(live_env)
+async def test_bad_tokens_close_the_connection_with_4403_and_subscriptions_are_limited(
+    live_env, processes, admin_token
+):
+    server = Server({**live_env, "MATCHGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2"})
     processes.append(server)
+    async with TransportWsClient(server.ws_url, admin_token) as client:
+        for op_id in ("1", "2", "3"):
+            await client.subscribe(op_id, COMPLETED)
+        refused = await client.next_for("3")
+        assert refused["type"] == "error" and "limit" in refused["payload"][0]["message"]
     for payload in ({}, {"Authorization": "Bearer not-a-token"}):
         async with websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
