@@ -12,6 +12,7 @@ from datetime import datetime
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     Boolean,
+    Date,
     CheckConstraint,
     DateTime,
     Float,
@@ -197,3 +198,133 @@ grants = Grant.__table__
 grant_matches = GrantMatch.__table__
 computations = Computation.__table__
 embedding_models = EmbeddingModel.__table__
+
+
+class Organisation(Base):
+    """The organisation behind a tenant: its values, culture and team norms, and learned belonging weights."""
+
+    __tablename__ = "organisations"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    values: Mapped[list[str]] = _text_array()
+    culture_statement: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    culture_embedding = mapped_column(Vector(EMBEDDING_DIMENSION))
+    team_trait_norms = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    team_skills: Mapped[list[str]] = _text_array()
+    belonging_weights = mapped_column(JSONB)
+    model_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    required_skills = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    desired_traits = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    is_open: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    __table_args__ = (Index("ix_jobs_tenant", "tenant_id"),)
+
+
+class Member(Base):
+    """A platform user looking for work (not tenant data: members belong to no organisation)."""
+
+    __tablename__ = "members"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    display_name: Mapped[str] = mapped_column(Text, nullable=False)
+    headline: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    bio: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    skills: Mapped[list[str]] = _text_array()
+    values: Mapped[list[str]] = _text_array()
+    traits = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    profile_completeness: Mapped[float | None] = mapped_column(Float)
+    bio_embedding = mapped_column(Vector(EMBEDDING_DIMENSION))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class JobMatch(Base):
+    __tablename__ = "job_matches"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    job_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False)
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("members.id", ondelete="CASCADE"), nullable=False
+    )
+    authenticity: Mapped[float] = mapped_column(Float, nullable=False)
+    acceptance: Mapped[float] = mapped_column(Float, nullable=False)
+    complementarity: Mapped[float] = mapped_column(Float, nullable=False)
+    belonging_probability: Mapped[float] = mapped_column(Float, nullable=False)
+    quality_tier: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="PENDING_REVIEW")
+    member_interest: Mapped[str | None] = mapped_column(Text)
+    model_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    belonging_weights = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    explanation = mapped_column(JSONB)
+    explanation_generated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    explanation_computation_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "member_id", name="uq_job_matches_job_member"),
+        Index("ix_job_matches_job_probability", "job_id", text("belonging_probability DESC"), "id"),
+        Index("ix_job_matches_member_probability", "member_id", text("belonging_probability DESC"), "id"),
+        Index("ix_job_matches_tenant", "tenant_id"),
+    )
+
+
+class PlacementOutcome(Base):
+    __tablename__ = "placement_outcomes"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    match_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("job_matches.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    start_date = mapped_column(Date)
+    end_date = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    recorded_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class PlacementFeedback(Base):
+    __tablename__ = "placement_feedback"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    match_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("job_matches.id", ondelete="CASCADE"), nullable=False
+    )
+    stage: Mapped[str] = mapped_column(Text, nullable=False)
+    respondent: Mapped[str] = mapped_column(Text, nullable=False)
+    rating: Mapped[int] = mapped_column(Integer, nullable=False)
+    comments: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    submitted_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        UniqueConstraint("match_id", "stage", "respondent", name="uq_placement_feedback_once_per_stage"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_placement_feedback_rating"),
+    )
+
+
+organisations = Organisation.__table__
+jobs = Job.__table__
+members = Member.__table__
+job_matches = JobMatch.__table__
+placement_outcomes = PlacementOutcome.__table__
+placement_feedback = PlacementFeedback.__table__
