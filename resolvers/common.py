@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import enum
 from typing import Any
 
 import strawberry
@@ -12,22 +14,21 @@ from graphql_app.errors import BadUserInput
 
 
 def input_fields(data: Any) -> dict[str, Any]:
-    """A Strawberry input object as a dict of the fields the client actually set (UNSET ones left out)."""
-    out: dict[str, Any] = {}
-    for name, value in vars(data).items():
-        if value is strawberry.UNSET:
-            continue
-        if isinstance(value, str):
-            validation.storable_text(value, name)
-        if isinstance(value, list):
-            value = [getattr(item, "value", item) for item in value]
-            for item in value:
-                if isinstance(item, str):
-                    validation.storable_text(item, name)
-        elif hasattr(value, "value") and not isinstance(value, str | int | float | bool):
-            value = value.value
-        out[name] = value
-    return out
+    """A Strawberry input object as plain data: the fields the client set (UNSET left out), enums as their
+    values, nested inputs as dicts; text PostgreSQL cannot store is refused here, for every input at once."""
+    return {name: _plain(value, name) for name, value in vars(data).items() if value is not strawberry.UNSET}
+
+
+def _plain(value: Any, name: str) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, str):
+        return validation.storable_text(value, name)
+    if isinstance(value, list):
+        return [_plain(item, name) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return input_fields(value)
+    return value
 
 
 def encode_offset_cursor(offset: int) -> str:

@@ -13,7 +13,6 @@ import strawberry
 from strawberry.types import Info
 
 from graphql_app import validation
-from graphql_app.db.scoping import visible_tenant
 from graphql_app.errors import MatchgraphError
 from graphql_app.jobs.events import TERMINAL_STATUSES, ComputationEventHub
 from graphql_app.services import computations as computation_service
@@ -72,8 +71,8 @@ async def computations_completed(info: Info) -> AsyncGenerator[Computation, None
     async with hub.subscribe() as events:
         while True:
             event = await events.get()
-            if event.resync or not event.is_terminal or not visible_tenant(viewer, event.tenant_id or ""):
+            if event.resync or not event.is_terminal:
                 continue
             row = await hub.state_for(event, lambda e=event: computation_service.load_computation(db, e.computation_id))
-            if row is not None and visible_tenant(viewer, row.tenant_id):
+            if row is not None and computation_service.computation_visible(viewer, row):
                 yield Computation.from_row(row)

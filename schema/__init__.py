@@ -12,21 +12,28 @@ from resolvers import companies as company_resolvers
 from resolvers import computations as computation_resolvers
 from resolvers import grant_matches as match_resolvers
 from resolvers import grants as grant_resolvers
+from resolvers import job_matches as talent_resolvers
 from resolvers import viewer as viewer_resolvers
 from schema.connections import Connection
 from schema.extensions import ErrorCodes, MaskUnexpectedErrors
-from schema.permissions import HasOrganisationRole, IsAuthenticated, IsPlatformAdmin
+from schema.permissions import HasOrganisationRole, IsAuthenticated, IsOrganisationAdmin, IsPlatformAdmin
 from schema.types.company import Company
 from schema.types.computation import Computation
 from schema.types.grant import Grant, GrantSearchResult
 from schema.types.grant_match import GrantMatch
 from schema.types.grant_match_stats import GrantMatchStats
+from schema.types.job import Job
+from schema.types.job_match import JobMatch
 from schema.types.live_grant_match import LiveGrantMatch
+from schema.types.member import Member
+from schema.types.organisation import Organisation
+from schema.types.placement import PlacementFeedback
 from schema.types.viewer import Viewer
 
 AUTHENTICATED = [IsAuthenticated]
 ORGANISATION = [IsAuthenticated, HasOrganisationRole]
 PLATFORM_ADMIN = [IsAuthenticated, IsPlatformAdmin]
+ORGANISATION_ADMIN = [IsAuthenticated, IsOrganisationAdmin]
 
 
 @strawberry.type(description="Read the catalogue, your companies and their matches.")
@@ -80,6 +87,40 @@ class Query:
         resolver=match_resolvers.live_grant_matches,
         permission_classes=ORGANISATION,
         description="A company's matches computed now from the current catalogue; nothing is stored.",
+    )
+    organisation: Organisation = strawberry.field(
+        resolver=talent_resolvers.my_organisation,
+        permission_classes=ORGANISATION,
+        description="Your organisation (of your organisation account).",
+    )
+    job: Job = strawberry.field(
+        resolver=talent_resolvers.job, permission_classes=AUTHENTICATED, description="An open job, or one of yours."
+    )
+    jobs: Connection[Job] = strawberry.field(
+        resolver=talent_resolvers.jobs_page, permission_classes=AUTHENTICATED, description="Open jobs, newest first."
+    )
+    member: Member = strawberry.field(
+        resolver=talent_resolvers.member,
+        permission_classes=AUTHENTICATED,
+        description="A member: yourself, or (organisations) one you have a match with.",
+    )
+    job_match: JobMatch = strawberry.field(
+        resolver=talent_resolvers.job_match, permission_classes=AUTHENTICATED, description="One job match."
+    )
+    member_matches: Connection[JobMatch] = strawberry.field(
+        resolver=talent_resolvers.member_matches,
+        permission_classes=AUTHENTICATED,
+        description="A member's matches you may see, by belonging probability.",
+    )
+    job_matches: Connection[JobMatch] = strawberry.field(
+        resolver=talent_resolvers.job_matches_page,
+        permission_classes=AUTHENTICATED,
+        description="A job's matches (its organisation and platform admins), by belonging probability.",
+    )
+    match_feedback: list[PlacementFeedback] = strawberry.field(
+        resolver=talent_resolvers.match_feedback,
+        permission_classes=AUTHENTICATED,
+        description="Feedback on a placement (its member, its organisation, platform admins).",
     )
     computation: Computation = strawberry.field(
         resolver=computation_resolvers.computation,
@@ -145,6 +186,57 @@ class Mutation:
         permission_classes=ORGANISATION,
         description="Dismiss or un-dismiss a match.",
     )
+    create_organisation: Organisation = strawberry.field(
+        resolver=talent_resolvers.create_organisation,
+        permission_classes=ORGANISATION_ADMIN,
+        description="Create your organisation (one per organisation account).",
+    )
+    update_organisation: Organisation = strawberry.field(
+        resolver=talent_resolvers.update_organisation,
+        permission_classes=ORGANISATION_ADMIN,
+        description="Change your organisation.",
+    )
+    create_job: Job = strawberry.field(
+        resolver=talent_resolvers.create_job, permission_classes=ORGANISATION_ADMIN, description="Add a job."
+    )
+    update_job: Job = strawberry.field(
+        resolver=talent_resolvers.update_job, permission_classes=ORGANISATION_ADMIN, description="Change a job."
+    )
+    create_member: Member = strawberry.field(
+        resolver=talent_resolvers.create_member,
+        permission_classes=AUTHENTICATED,
+        description="Create your member profile (its id is your token's member_id), or any (platform admins).",
+    )
+    update_member: Member = strawberry.field(
+        resolver=talent_resolvers.update_member,
+        permission_classes=AUTHENTICATED,
+        description="Change your member profile (platform admins: any).",
+    )
+    compute_job_matches: Computation = strawberry.field(
+        resolver=talent_resolvers.compute_job_matches,
+        permission_classes=AUTHENTICATED,
+        description="Queue job-match scoring: a job against every member, a member against every open job, or a pair.",
+    )
+    update_job_match_status: JobMatch = strawberry.field(
+        resolver=talent_resolvers.update_job_match_status,
+        permission_classes=AUTHENTICATED,
+        description="Move a match along PENDING_REVIEW → ORG_INTERESTED → INTERVIEWING → OFFERED → PLACED (ORG_ADMIN).",
+    )
+    set_match_interest: JobMatch = strawberry.field(
+        resolver=talent_resolvers.set_match_interest,
+        permission_classes=AUTHENTICATED,
+        description="Say whether you (the member) are interested.",
+    )
+    record_placement_outcome: JobMatch = strawberry.field(
+        resolver=talent_resolvers.record_placement_outcome,
+        permission_classes=AUTHENTICATED,
+        description="Record a match's outcome (ORG_ADMIN); updates the organisation's learned weights.",
+    )
+    submit_placement_feedback: PlacementFeedback = strawberry.field(
+        resolver=talent_resolvers.submit_placement_feedback,
+        permission_classes=AUTHENTICATED,
+        description="Give feedback 30, 90 or 180 days after the placement start (member or organisation, once each).",
+    )
 
 
 class MatchgraphSchema(strawberry.Schema):
@@ -180,6 +272,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     return MatchgraphSchema(
         query=Query,
+        types=[GrantMatch, JobMatch],
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,

@@ -53,6 +53,8 @@ class ComputationStatus(enum.Enum):
 @strawberry.enum(description="What a computation computes.")
 class ComputationKind(enum.Enum):
     GRANT_MATCHES = strawberry.enum_value("GRANT_MATCHES", description="Grant matches of one company.")
+    JOB_MATCHES = strawberry.enum_value("JOB_MATCHES", description="Job matches of a job, a member, or one pair.")
+    MATCH_EXPLANATION = strawberry.enum_value("MATCH_EXPLANATION", description="The explanation of one job match.")
 
 
 @strawberry.enum(description="A role a token may carry.")
@@ -61,3 +63,58 @@ class Role(enum.Enum):
     ORG_USER = "ORG_USER"
     ORG_ADMIN = "ORG_ADMIN"
     PLATFORM_ADMIN = "PLATFORM_ADMIN"
+
+
+@strawberry.enum(description="Where an organisation is with a job match (DESIGN §5 transition table).")
+class JobMatchStatus(enum.Enum):
+    PENDING_REVIEW = strawberry.enum_value("PENDING_REVIEW", description="New; the organisation has not acted.")
+    ORG_INTERESTED = strawberry.enum_value("ORG_INTERESTED", description="The organisation wants to talk.")
+    ORG_DECLINED = strawberry.enum_value("ORG_DECLINED", description="The organisation passed (final).")
+    INTERVIEWING = strawberry.enum_value("INTERVIEWING", description="Interviews are under way.")
+    OFFERED = strawberry.enum_value("OFFERED", description="An offer was made.")
+    PLACED = strawberry.enum_value("PLACED", description="The member started the job (final).")
+    WITHDRAWN = strawberry.enum_value("WITHDRAWN", description="Withdrawn from an open state (final).")
+
+
+@strawberry.enum(description="The member's own interest in a match.")
+class MemberInterest(enum.Enum):
+    INTERESTED = "INTERESTED"
+    NOT_INTERESTED = "NOT_INTERESTED"
+
+
+@strawberry.enum(description="Belonging probability tier: EXCEPTIONAL ≥ 0.80, STRONG ≥ 0.65, MODERATE ≥ 0.50.")
+class QualityTier(enum.Enum):
+    EXCEPTIONAL = "EXCEPTIONAL"
+    STRONG = "STRONG"
+    MODERATE = "MODERATE"
+    DEVELOPING = "DEVELOPING"
+
+
+@strawberry.enum(description="Level of one belonging component: HIGH ≥ 0.80, STRONG ≥ 0.65, MODERATE ≥ 0.50.")
+class ComponentLevel(enum.Enum):
+    HIGH = "HIGH"
+    STRONG = "STRONG"
+    MODERATE = "MODERATE"
+    DEVELOPING = "DEVELOPING"
+
+
+@strawberry.enum(description="What happened after a match (feeds the organisation's learned weights).")
+class PlacementOutcomeKind(enum.Enum):
+    HIRED = strawberry.enum_value("HIRED", description="Hired (success).")
+    NOT_HIRED = strawberry.enum_value("NOT_HIRED", description="Not hired (failure).")
+    WITHDREW = strawberry.enum_value("WITHDREW", description="The member withdrew (no signal).")
+    LEFT_EARLY = strawberry.enum_value("LEFT_EARLY", description="Hired but left early (failure).")
+    RETAINED = strawberry.enum_value("RETAINED", description="Hired and stayed (success).")
+
+
+@strawberry.enum(description="When feedback is due after the placement start.")
+class FeedbackStage(enum.Enum):
+    DAY_30 = "DAY_30"
+    DAY_90 = "DAY_90"
+    DAY_180 = "DAY_180"
+
+
+@strawberry.enum(description="Who gave feedback.")
+class FeedbackRespondent(enum.Enum):
+    MEMBER = "MEMBER"
+    ORGANISATION = "ORGANISATION"

@@ -43,3 +43,10 @@ class IsPlatformAdmin(_HasAnyRole):
 
     roles = frozenset({Role.PLATFORM_ADMIN})
     what = "platform admins"
+
+
+class IsOrganisationAdmin(_HasAnyRole):
+    """ORG_ADMIN or PLATFORM_ADMIN: the organisation's profile and jobs."""
+
+    roles = frozenset({Role.ORG_ADMIN, Role.PLATFORM_ADMIN})
+    what = "organisation admins (ORG_ADMIN) or platform admins"

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,21 +25,38 @@ from graphql_app.auth import Principal
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
-from graphql_app.db.scoping import scoped
 from graphql_app.errors import not_found
 from graphql_app.jobs.events import TERMINAL_STATUSES, notify_computation_changed
 from graphql_app.jobs.queue import enqueue_computation
+from graphql_app.services import talent
 from graphql_app.services.grant_matching import STORED_MATCHES_PER_COMPANY, lock_company, recompute_and_store_matches
+from graphql_app.services.runs import ComputationFailed, RunContext
 
 logger = logging.getLogger(__name__)
 
 GRANT_MATCHES = "GRANT_MATCHES"
+JOB_MATCHES = "JOB_MATCHES"
+MATCH_EXPLANATION = "MATCH_EXPLANATION"
 #: How often a transient database error is retried within one run before the computation fails.
 TRANSIENT_RETRIES = 3
 
 
-class ComputationFailed(Exception):
-    """A computation cannot succeed; its message is shown to the client as `error`."""
+async def insert_computation(
+    conn: AsyncConnection, requested_by: str, tenant_id: str, kind: str, subject_id: uuid.UUID, parameters: dict
+) -> Row:
+    """Create a QUEUED computation and its job in the caller's transaction; announce it on commit."""
+    row = (
+        await conn.execute(
+            insert(computations)
+            .values(
+                tenant_id=tenant_id, kind=kind, subject_id=subject_id, parameters=parameters, requested_by=requested_by
+            )
+            .returning(*computations.c)
+        )
+    ).one()
+    await enqueue_computation(conn, row.id)
+    await notify_computation_changed(conn, row)
+    return row
 
 
 async def start_computation(
@@ -47,26 +64,20 @@ async def start_computation(
 ) -> Row:
     """Create a QUEUED computation and its job in one transaction; returns the record."""
     async with db.transaction() as conn:
-        row = (
-            await conn.execute(
-                insert(computations)
-                .values(
-                    tenant_id=tenant_id,
-                    kind=kind,
-                    subject_id=subject_id,
-                    parameters=parameters,
-                    requested_by=principal.subject,
-                )
-                .returning(*computations.c)
-            )
-        ).one()
-        await enqueue_computation(conn, row.id)
-        await notify_computation_changed(conn, row)
-        return row
+        return await insert_computation(conn, principal.subject, tenant_id, kind, subject_id, parameters)
+
+
+def computation_visible(principal: Principal, row: Row) -> bool:
+    """Computations of the viewer's organisation account, and those the viewer started (members)."""
+    return principal.is_platform_admin or row.tenant_id == principal.tenant_id or row.requested_by == principal.subject
 
 
 async def get_computation(db: Database, principal: Principal, computation_id: uuid.UUID) -> Row:
-    query = scoped(select(computations).where(computations.c.id == computation_id), computations, principal)
+    query = select(computations).where(computations.c.id == computation_id)
+    if not principal.is_platform_admin:
+        query = query.where(
+            or_(computations.c.tenant_id == principal.tenant_id, computations.c.requested_by == principal.subject)
+        )
     async with db.reader() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
@@ -114,32 +125,26 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
-Runner = Callable[[Database, Row, Clock], Awaitable[dict]]
+Runner = Callable[[RunContext], Awaitable[None]]
 
 
-async def _run_grant_matches(db: Database, record: Row, clock: Clock) -> dict:
+async def _run_grant_matches(run: RunContext) -> None:
     """Score the catalogue for the company and store its best matches, with the SUCCEEDED state, atomically."""
-    async with db.transaction() as conn:
-        company = await lock_company(conn, record.subject_id)
+    async with run.db.transaction() as conn:
+        company = await lock_company(conn, run.record.subject_id)
         if company is None:
-            raise ComputationFailed(f"Company {record.subject_id} no longer exists.")
+            raise ComputationFailed(f"Company {run.record.subject_id} no longer exists.")
         stored, candidate_count = await recompute_and_store_matches(
-            conn, company, clock.now(), STORED_MATCHES_PER_COMPANY
+            conn, company, run.clock.now(), STORED_MATCHES_PER_COMPANY
         )
-        await set_computation_state(
-            conn,
-            record.id,
-            status="SUCCEEDED",
-            progress=1.0,
-            total_count=candidate_count,
-            processed_count=candidate_count,
-            result_count=len(stored),
-            finished_at=func.now(),
-        )
-    return {"stored": len(stored)}
+        await run.succeed(conn, result_count=len(stored), total_count=candidate_count, processed_count=candidate_count)
 
 
-RUNNERS: dict[str, Runner] = {GRANT_MATCHES: _run_grant_matches}
+RUNNERS: dict[str, Runner] = {
+    GRANT_MATCHES: _run_grant_matches,
+    JOB_MATCHES: talent.run_job_matches,
+    MATCH_EXPLANATION: talent.run_explanation,
+}
 
 
 async def run_computation(db: Database, computation_id: uuid.UUID, clock: Clock) -> str:
@@ -167,7 +172,7 @@ async def run_computation(db: Database, computation_id: uuid.UUID, clock: Clock)
         if runner is None:
             break
         try:
-            await runner(db, record, clock)
+            await runner(RunContext(db, record, clock))
             return "SUCCEEDED"
         except ComputationFailed as exc:
             failure = str(exc)

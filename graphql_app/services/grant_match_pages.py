@@ -7,42 +7,21 @@ before the cursor condition), so a frontend page costs a single SELECT.
 
 from __future__ import annotations
 
-import base64
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal_column, or_, select
-from sqlalchemy.engine import Row
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app.auth import Principal
 from graphql_app.db.models import grant_matches, grants
 from graphql_app.db.scoping import scoped
-from graphql_app.errors import BadUserInput
+from graphql_app.services.pages import MatchCursor, MatchPage, PageRequest, fetch_ranked_pages
+
+__all__ = ["MatchCursor", "MatchPage", "PageRequest"]
 
 MATCH_COLUMNS = list(grant_matches.c)
-
-
-@dataclass(frozen=True)
-class MatchCursor:
-    score: float
-    id: uuid.UUID
-
-    def encode(self) -> str:
-        raw = f"gm1|{self.score!r}|{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, value: str) -> MatchCursor:
-        try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-            tag, score, ident = raw.split("|")
-            if tag != "gm1":
-                raise ValueError(tag)
-            return cls(float(score), uuid.UUID(ident))
-        except (ValueError, UnicodeDecodeError):
-            raise BadUserInput(f"`after` cursor {value!r} is not valid for this list.", field="after") from None
 
 
 @dataclass(frozen=True)
@@ -51,20 +30,6 @@ class GrantMatchFilter:
 
     status: str | None = None
     min_score: float | None = None
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    first: int
-    after: MatchCursor | None = None
-
-
-@dataclass
-class MatchPage:
-    rows: list[Row] = field(default_factory=list)
-    total_count: int = 0
-    has_next_page: bool = False
-    has_previous_page: bool = False
 
 
 def filter_conditions(flt: GrantMatchFilter, now: datetime) -> list:
@@ -89,50 +54,13 @@ async def fetch_grant_match_pages(
     now: datetime,
 ) -> dict[uuid.UUID | None, MatchPage]:
     """Pages keyed by company id (or ``None`` for the tenant-wide list when ``company_ids`` is None)."""
-    partition = [grant_matches.c.company_id] if company_ids is not None else []
-    base = select(
-        *MATCH_COLUMNS,
-        func.count().over(partition_by=partition).label("total_count"),
-    ).join(grants, grants.c.id == grant_matches.c.grant_id)
+    base = select(*MATCH_COLUMNS).join(grants, grants.c.id == grant_matches.c.grant_id)
     base = scoped(base.where(*filter_conditions(flt, now)), grant_matches, principal)
     if company_ids is not None:
         base = base.where(grant_matches.c.company_id.in_(company_ids))
-    filtered = base.subquery("filtered")
-    after_cursor = filtered.c.score.isnot(None)
-    if page.after is not None:
-        after_cursor = or_(
-            filtered.c.score < page.after.score,
-            and_(filtered.c.score == page.after.score, filtered.c.id > page.after.id),
-        )
-    ranked = (
-        select(
-            filtered,
-            func.row_number()
-            .over(
-                partition_by=[filtered.c.company_id] if company_ids is not None else [],
-                order_by=[filtered.c.score.desc(), filtered.c.id],
-            )
-            .label("position"),
-        )
-        .where(after_cursor)
-        .subquery("ranked")
+    return await fetch_ranked_pages(
+        conn, base, score="score", partition="company_id" if company_ids is not None else None, page=page
     )
-    query = (
-        select(ranked)
-        .where(ranked.c.position <= page.first + 1)
-        .order_by(ranked.c.company_id, literal_column("position"))
-    )
-    pages: dict[uuid.UUID | None, MatchPage] = {}
-    for row in await conn.execute(query):
-        key = row.company_id if company_ids is not None else None
-        current = pages.setdefault(
-            key, MatchPage(total_count=row.total_count, has_previous_page=page.after is not None)
-        )
-        if row.position > page.first:
-            current.has_next_page = True
-        else:
-            current.rows.append(row)
-    return pages
 
 
 async def count_grant_matches(

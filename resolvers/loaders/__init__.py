@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
+from graphql_app.db.models import jobs, members, organisations
+from graphql_app.services.talent import MEMBER_COLUMNS, ORGANISATION_COLUMNS
 from resolvers.loaders.company_by_id import CompanyByIdLoader
 from resolvers.loaders.grant_by_id import GrantByIdLoader
 from resolvers.loaders.grant_matches_by_company import GrantMatchesByCompanyLoader
+from resolvers.loaders.job_matches_by_parent import JobMatchesByParentLoader
+from resolvers.loaders.rows_by_id import RowsByIdLoader
+from resolvers.loaders.rows_by_match import FeedbackByMatchLoader, OutcomeByMatchLoader
 
 
 class Loaders:
@@ -16,3 +21,10 @@ class Loaders:
         self.grant_by_id = GrantByIdLoader(db)
         self.company_by_id = CompanyByIdLoader(db, principal)
         self.grant_matches_by_company = GrantMatchesByCompanyLoader(db, principal)
+        self.organisation_by_id = RowsByIdLoader(db, organisations, ORGANISATION_COLUMNS)
+        self.job_by_id = RowsByIdLoader(db, jobs, list(jobs.c))
+        self.member_by_id = RowsByIdLoader(db, members, MEMBER_COLUMNS)
+        self.outcome_by_match = OutcomeByMatchLoader(db)
+        self.feedback_by_match = FeedbackByMatchLoader(db)
+        self.job_matches_by_job = JobMatchesByParentLoader(db, principal, "job_id")
+        self.job_matches_by_member = JobMatchesByParentLoader(db, principal, "member_id")

@@ -33,11 +33,11 @@ def flaky_runner(monkeypatch):
     real = service.RUNNERS[service.GRANT_MATCHES]
     calls = {"n": 0, "fail_first": 0}
 
-    async def runner(db, record, clock):
+    async def runner(run):
         calls["n"] += 1
         if calls["n"] <= calls["fail_first"]:
             raise OperationalError("SELECT 1", {}, ConnectionResetError("connection reset by peer"))
-        return await real(db, record, clock)
+        return await real(run)
 
     monkeypatch.setitem(service.RUNNERS, service.GRANT_MATCHES, runner)
     return calls

@@ -1,0 +1,94 @@
+"""Keyset pages of ranked rows (matches), for one list or many lists at once (DataLoader batches).
+
+Pages are ordered by a score descending, then id: a cursor names the last row seen, so pages stay stable while
+other rows change. One statement returns the page rows *and* the filtered total (a window count taken before
+the cursor condition), so a page costs a single SELECT.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphql_app.errors import BadUserInput
+
+
+@dataclass(frozen=True)
+class MatchCursor:
+    score: float
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = f"gm1|{self.score!r}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> MatchCursor:
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            tag, score, ident = raw.split("|")
+            if tag != "gm1":
+                raise ValueError(tag)
+            return cls(float(score), uuid.UUID(ident))
+        except (ValueError, UnicodeDecodeError):
+            raise BadUserInput(f"`after` cursor {value!r} is not valid for this list.", field="after") from None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int
+    after: MatchCursor | None = None
+
+
+@dataclass
+class MatchPage:
+    rows: list[Row] = field(default_factory=list)
+    total_count: int = 0
+    has_next_page: bool = False
+    has_previous_page: bool = False
+
+
+async def fetch_ranked_pages(
+    conn: AsyncConnection, base: Select, *, score: str, partition: str | None, page: PageRequest
+) -> dict[object, MatchPage]:
+    """Pages of ``base`` (filtered rows with ``id``, ``score`` and ``partition`` columns) keyed by partition value
+    (``None`` when ``partition`` is None)."""
+    partition_by = [base.selected_columns[partition]] if partition else []
+    filtered = base.add_columns(func.count().over(partition_by=partition_by).label("total_count")).subquery("filtered")
+    score_column = filtered.c[score]
+    after_cursor = score_column.isnot(None)
+    if page.after is not None:
+        after_cursor = or_(
+            score_column < page.after.score,
+            and_(score_column == page.after.score, filtered.c.id > page.after.id),
+        )
+    ranked = (
+        select(
+            filtered,
+            func.row_number()
+            .over(
+                partition_by=[filtered.c[partition]] if partition else [], order_by=[score_column.desc(), filtered.c.id]
+            )
+            .label("position"),
+        )
+        .where(after_cursor)
+        .subquery("ranked")
+    )
+    order = [ranked.c[partition]] if partition else []
+    query = select(ranked).where(ranked.c.position <= page.first + 1).order_by(*order, literal_column("position"))
+    pages: dict[object, MatchPage] = {}
+    for row in await conn.execute(query):
+        key = row._mapping[partition] if partition else None
+        current = pages.setdefault(
+            key, MatchPage(total_count=row.total_count, has_previous_page=page.after is not None)
+        )
+        if row.position > page.first:
+            current.has_next_page = True
+        else:
+            current.rows.append(row)
+    return pages
