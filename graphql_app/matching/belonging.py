@@ -3,7 +3,9 @@
 The SQL layer loads the job's side into a ``JobProfile`` and the candidate members column-wise into a
 ``MemberCohort``; ``score_members_for_job`` scores them all at once and ``rank_members`` orders them.
 Components are in [0, 1]; a part whose inputs are missing scores 0.5. Skills and values compare
-case-insensitively (lower-cased, stripped).
+case-insensitively (lower-cased, stripped). A cohort indexes its members' skills and values once
+(``TermIncidence``), so scoring a job is a handful of numpy passes whatever the cohort size; the cohort does
+not depend on the job and may be reused for several jobs.
 """
 
 from __future__ import annotations
@@ -203,42 +205,51 @@ class MemberCohort:
         ``bio_embedding`` (unit-norm vector or None) or ``culture_similarity`` (float or None, see the class);
         missing keys mean empty/None. ``traits`` is a mapping trait -> value (None = no value; unknown traits
         ignored) or a sequence of values in ``WORK_STYLE_TRAITS`` order (faster when SQL selects it so)."""
-        rows = list(rows)
-        no_traits = (None,) * len(WORK_STYLE_TRAITS)
+        n_traits = len(WORK_STYLE_TRAITS)
+        no_traits = (None,) * n_traits
         all_traits = itemgetter(*WORK_STYLE_TRAITS)
 
         def trait_row(traits: Mapping[str, float] | Sequence[float | None] | None) -> Sequence[float | None]:
             if traits is None or len(traits) == 0:
                 return no_traits
-            if type(traits) is not dict and not isinstance(traits, Mapping):
-                if len(traits) != len(WORK_STYLE_TRAITS):
-                    raise ValueError(f"a trait sequence needs {len(WORK_STYLE_TRAITS)} values, got {len(traits)}")
+            kind = type(traits)
+            if kind is not dict and (kind is list or kind is tuple or not isinstance(traits, Mapping)):
+                if len(traits) != n_traits:
+                    raise ValueError(f"a trait sequence needs {n_traits} values, got {len(traits)}")
                 return traits
-            if len(traits) >= len(WORK_STYLE_TRAITS):
+            if len(traits) >= n_traits:
                 try:
                     return all_traits(traits)  # fast path: a complete profile
                 except KeyError:
                     pass
             return tuple(map(traits.get, WORK_STYLE_TRAITS))
 
-        traits = np.array([trait_row(row.get("traits")) for row in rows], dtype=np.float64)  # None -> NaN
-        bios = [row.get("bio_embedding") for row in rows]
+        ids, values, skills, trait_rows, bios, similarities = [], [], [], [], [], []
+        for row in rows:  # one pass: each row is touched once (cheaper than a pass per column)
+            get = row.get
+            ids.append(get("id"))
+            values.append(get("values"))
+            skills.append(get("skills"))
+            trait_rows.append(trait_row(get("traits")))
+            bios.append(get("bio_embedding"))
+            similarities.append(get("culture_similarity"))
+        n = len(ids)
+        traits = np.array(trait_rows, dtype=np.float64).reshape(n, len(WORK_STYLE_TRAITS))  # None -> NaN
         has_bio = np.array([bio is not None for bio in bios], dtype=bool)
         bio_embeddings = None
         if has_bio.any():
             first = np.asarray(bios[int(np.argmax(has_bio))], dtype=np.float32).ravel()
             zero = np.zeros_like(first)
-            bio_embeddings = np.empty((len(rows), first.shape[0]), dtype=np.float32)
+            bio_embeddings = np.empty((n, first.shape[0]), dtype=np.float32)
             np.stack([zero if bio is None else bio for bio in bios], out=bio_embeddings)
-        similarities = [row.get("culture_similarity") for row in rows]
         culture_similarity = None
         if any(similarity is not None for similarity in similarities):
             culture_similarity = np.array(similarities, dtype=np.float64)  # None -> NaN
         return cls(
-            ids=[row.get("id") for row in rows],
-            values=[row.get("values") for row in rows],
-            skills=[row.get("skills") for row in rows],
-            traits=traits.reshape(len(rows), len(WORK_STYLE_TRAITS)),
+            ids=ids,
+            values=values,
+            skills=skills,
+            traits=traits,
             bio_embeddings=bio_embeddings,
             has_bio=has_bio,
             culture_similarity=culture_similarity,

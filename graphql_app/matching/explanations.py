@@ -79,7 +79,7 @@ def growth_traits(member_traits: Mapping[str, float | None], desired_traits: Map
     for trait, target in desired_traits.items():
         value = member_traits.get(trait)
         if _known(value) and _known(target) and target - value > GROWTH_GAP + GAP_SLACK:
-            gaps.append((-(float(target) - float(value)), trait))
+            gaps.append((-round(float(target) - float(value), 9), trait))  # rounded: equal gaps tie exactly
     return [trait for _, trait in sorted(gaps)[:MAX_GROWTH_AREAS]]
 
 
