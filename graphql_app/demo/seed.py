@@ -10,8 +10,9 @@ from sqlalchemy import func, select, update
 
 from graphql_app.auth import mint_token
 from graphql_app.context import AppServices
-from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.db.models import companies, grant_matches, grants, job_matches
 from graphql_app.demo.dataset import DEMO_TENANTS, generate_demo_companies, generate_demo_grants
+from graphql_app.demo.talent_seed import seed_talent
 from graphql_app.services import catalogue
 from graphql_app.services.grant_matching import (
     STORED_MATCHES_PER_COMPANY,
@@ -58,8 +59,10 @@ async def seed_demo(
             for start in range(0, len(items), BATCH):
                 await catalogue.create_companies(db, embedder, tenant, items[start : start + BATCH])
         await _compute_matches_and_interactions(services, seed)
+        placed_members = await seed_talent(services, seed=seed)
+        print(f"Loaded the talent demo: {len(placed_members)} placed members; tokens for them below.")
         print(f"Loaded {len(grant_items)} grants and {company_count} companies in tenants {', '.join(by_tenant)}.")
-    return print_demo_tokens(services)
+    return await print_demo_tokens(services)
 
 
 async def _compute_matches_and_interactions(services: AppServices, seed: int) -> None:
@@ -92,15 +95,30 @@ async def _compute_matches_and_interactions(services: AppServices, seed: int) ->
             await recompute_and_store_matches(conn, company, now, STORED_MATCHES_PER_COMPANY // 2)
 
 
-def print_demo_tokens(services: AppServices) -> dict[str, dict[str, str]]:
+async def print_demo_tokens(services: AppServices) -> dict[str, dict[str, str]]:
+    """A token per role and demo tenant; the MEMBER token is a placed member of that organisation's jobs."""
+    async with services.db.reader() as conn:
+        placed = {
+            row.tenant_id: str(row.member_id)
+            for row in await conn.execute(
+                select(job_matches.c.tenant_id, job_matches.c.member_id).where(job_matches.c.status == "PLACED")
+            )
+        }
     tokens: dict[str, dict[str, str]] = {}
     for tenant in DEMO_TENANTS:
         tokens[tenant] = {
-            role: mint_token(services.settings, subject=f"demo-{role.lower()}@{tenant}", tenant_id=tenant, roles=[role])
+            role: mint_token(
+                services.settings,
+                subject=f"demo-{role.lower()}@{tenant}",
+                tenant_id=tenant,
+                roles=[role],
+                member_id=placed.get(tenant) if role == "MEMBER" else None,
+            )
             for role in ("ORG_USER", "ORG_ADMIN", "MEMBER", "PLATFORM_ADMIN")
         }
     for tenant, by_role in tokens.items():
         print(f"\nDemo tokens for tenant {tenant} (valid 12 h):")
         for role, token in by_role.items():
-            print(f"  {role:<15} {token}")
+            note = f"  (member {placed[tenant]})" if role == "MEMBER" and tenant in placed else ""
+            print(f"  {role:<15} {token}{note}")
     return tokens

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.db.models import companies, grant_matches, grants, job_matches, jobs, placement_feedback
 from graphql_app.demo.seed import seed_demo
 from tests.conftest import token_for
 
@@ -53,3 +53,8 @@ async def test_demo_dataset_loads_both_tenants_with_matches_and_tokens(services,
     async with services.db.reader() as conn:
         assert await conn.scalar(select(func.count()).select_from(grants)) == 40
     assert "Demo tokens for tenant acme-ventures" in capsys.readouterr().out
+    async with services.db.reader() as conn:
+        placed = (await conn.execute(select(job_matches.c.tenant_id).where(job_matches.c.status == "PLACED"))).all()
+        assert {row.tenant_id for row in placed} == {"acme-ventures", "nordic-green"}
+        assert await conn.scalar(select(func.count()).select_from(placement_feedback)) == 6
+        assert await conn.scalar(select(func.count()).select_from(jobs)) == 5
