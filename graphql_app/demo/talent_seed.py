@@ -68,6 +68,7 @@ async def seed_talent(services: AppServices, *, seed: int = 7, member_count: int
                         .returning(*jobs.c)
                     )
                 ).one()
+                cohort = await talent.load_cohort(conn, org.culture_embedding)
                 await talent.store_job_matches(conn, job, org, cohort, 25)
             best = (
                 await conn.execute(

@@ -4,6 +4,7 @@ that score job matches and write explanations (DESIGN §5)."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -283,7 +284,7 @@ async def update_member(
 
 def job_profile(job: Row, org: Row) -> JobProfile:
     culture = np.asarray(org.culture_embedding, dtype=np.float32) if org.culture_embedding is not None else None
-    return JobProfile(
+    return JobProfile(  # the culture embedding is unused when the cohort carries culture_similarity
         required_skills=dict(job.required_skills or {}),
         desired_traits=dict(job.desired_traits or {}),
         org_values=frozenset(org._mapping["values"] or ()),
@@ -300,12 +301,76 @@ def organisation_weights(org: Row) -> tuple[tuple[float, float, float], int]:
     return DEFAULT_BELONGING_WEIGHTS, 0
 
 
-async def _cohort(conn: AsyncConnection, member_id: uuid.UUID | None) -> MemberCohort:
-    query = select(members.c.id, members.c["values"], members.c.skills, members.c.traits, members.c.bio_embedding)
+_TRAITS_SQL = ", ".join(f"(traits->>'{t}')::float8" for t in WORK_STYLE_TRAITS)
+_COHORT_SQL = f"""
+    SELECT id, "values", skills, ARRAY[{_TRAITS_SQL}] AS traits
+    FROM members WHERE $1::uuid IS NULL OR id = $1::uuid ORDER BY id
+"""
+_CULTURE_SQL = """
+    SELECT array_agg(CASE WHEN bio_embedding IS NULL THEN 'NaN'::float8
+                          ELSE 1 - (bio_embedding <=> $1::vector) END ORDER BY id)
+    FROM members WHERE $2::uuid IS NULL OR id = $2::uuid
+"""
+_VERSION_SQL = "SELECT current_database(), count(*), max(updated_at) FROM members"
+
+
+class CohortCache:
+    """The member cohort of this process, reused while the members table is unchanged.
+
+    Loading and shaping 100,000 members costs seconds; scoring them costs milliseconds. The cohort does not
+    depend on the job, so it is kept per process and reloaded when the table's (row count, latest update)
+    changes (per database). The culture part depends on the organisation and is fetched per run as one float array.
+    """
+
+    def __init__(self) -> None:
+        self._version: tuple | None = None
+        self._cohort: MemberCohort | None = None
+        self._lock = asyncio.Lock()
+        self.loads = 0
+
+    async def get(self, raw) -> MemberCohort:
+        async with self._lock:
+            version = tuple(await raw.fetchrow(_VERSION_SQL))
+            if version != self._version or self._cohort is None:
+                self._cohort = _cohort_from_rows(await raw.fetch(_COHORT_SQL, None))
+                self._version = version
+                self.loads += 1
+            return self._cohort
+
+
+member_cohorts = CohortCache()
+
+
+def _cohort_from_rows(rows: Sequence) -> MemberCohort:
+    if not rows:
+        return MemberCohort(ids=[], values=[], skills=[], traits=np.zeros((0, len(WORK_STYLE_TRAITS))))
+    ids, values, skills, trait_rows = zip(*rows, strict=True)
+    return MemberCohort(ids=list(ids), values=values, skills=skills, traits=np.array(trait_rows, dtype=np.float64))
+
+
+def _vector_literal(vector) -> str | None:
+    return None if vector is None else "[" + ",".join(f"{float(x):.8g}" for x in vector) + "]"
+
+
+async def load_cohort(conn: AsyncConnection, culture_embedding, member_id: uuid.UUID | None = None) -> MemberCohort:
+    """Members as scoring input, with the culture part (cosine to the organisation's culture statement,
+    computed by pgvector) for this organisation. All members come from the process cache; one member is read
+    directly. The hot queries go straight to asyncpg, whose C decoders read the arrays."""
+    raw = (await conn.get_raw_connection()).driver_connection
     if member_id is not None:
-        query = query.where(members.c.id == member_id)
-    rows = (await conn.execute(query)).mappings().all()
-    return MemberCohort.from_members(rows)
+        base = _cohort_from_rows(await raw.fetch(_COHORT_SQL, member_id))
+    else:
+        base = await member_cohorts.get(raw)
+    cohort = copy.copy(base)  # shallow: shares the (read-only) arrays, gets its own culture column
+    if culture_embedding is None or not len(base):
+        cohort.culture_similarity = np.full(len(base), np.nan)
+        return cohort
+    similarities = await raw.fetchval(_CULTURE_SQL, _vector_literal(culture_embedding), member_id)
+    if similarities is None or len(similarities) != len(base):  # members changed meanwhile: load afresh
+        member_cohorts._version = None
+        return await load_cohort(conn, culture_embedding, member_id)
+    cohort.culture_similarity = np.array(similarities, dtype=np.float64)
+    return cohort
 
 
 async def store_job_matches(conn: AsyncConnection, job: Row, org: Row, cohort: MemberCohort, limit: int | None) -> int:
@@ -371,10 +436,10 @@ async def run_job_matches(run: RunContext) -> None:
     member_id = uuid.UUID(params["memberId"]) if params.get("memberId") else None
     async with run.db.reader() as conn:
         job_query = select(jobs).where(jobs.c.id == job_id) if job_id else select(jobs).where(jobs.c.is_open)
-        job_rows = list(await conn.execute(job_query.order_by(jobs.c.created_at, jobs.c.id)))
-        cohort = await _cohort(conn, member_id)
-    if member_id is not None and not cohort.ids:
-        raise ComputationFailed(f"Member {member_id} no longer exists.")
+        job_rows = list(await conn.execute(job_query.order_by(jobs.c.organisation_id, jobs.c.created_at, jobs.c.id)))
+        if member_id is not None and await conn.scalar(select(members.c.id).where(members.c.id == member_id)) is None:
+            raise ComputationFailed(f"Member {member_id} no longer exists.")
+    cohorts: dict[uuid.UUID, MemberCohort] = {}  # per organisation: the culture part depends on it
     if job_id is not None and not job_rows:
         raise ComputationFailed(f"Job {job_id} no longer exists.")
     limit = STORED_MATCHES_PER_JOB if member_id is None else None
@@ -386,7 +451,10 @@ async def run_job_matches(run: RunContext) -> None:
             # The organisation row lock serialises this with outcome recording (weights) and other runs.
             org_query = select(organisations).where(organisations.c.id == job.organisation_id).with_for_update()
             org = (await conn.execute(org_query)).one()
-            written += await store_job_matches(conn, job, org, cohort, limit)
+            if org.id not in cohorts:
+                cohorts.clear()  # jobs come grouped by organisation
+                cohorts[org.id] = await load_cohort(conn, org.culture_embedding, member_id)
+            written += await store_job_matches(conn, job, org, cohorts[org.id], limit)
             if done == total:
                 await run.succeed(conn, result_count=written, total_count=total, processed_count=done)
         if done < total:
