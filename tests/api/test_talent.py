@@ -286,3 +286,71 @@ async def test_member_profile_rules(http, as_admin):
     await as_admin.data(create_org, {"i": {"name": "Acme"}})
     assert await as_admin.error_code(create_org, {"i": {"name": "Acme again"}}) == "CONFLICT"
     assert await member_client.error_code(create_org, {"i": {"name": "Mine"}}) == "FORBIDDEN"
+
+
+async def test_new_members_are_scored_by_the_next_computation(http, as_admin):
+    """The per-process member cohort cache notices new members."""
+    _, job, _ = await _scenario(http, as_admin, members=2)
+    await create_member(http, "Late joiner", skills=["python", "c++", "ros"])
+    await compute(as_admin, job_id=job["id"])
+    names = [
+        e["node"]["member"]["displayName"]
+        for e in (await as_admin.data(JOB_MATCHES, {"j": job["id"]}))["jobMatches"]["edges"]
+    ]
+    assert "Late joiner" in names and len(names) == 3
+
+
+async def test_every_id_taking_talent_operation_hides_other_tenants_and_members(http, as_admin):
+    _, job, people = await _scenario(http, as_admin, members=2)
+    (member, member_client), (_other_member, other_client) = people
+    match_id = (
+        await member_client.data(
+            "query($m: ID!) { memberMatches(memberId: $m) { edges { node { id } } } }", {"m": member["id"]}
+        )
+    )["memberMatches"]["edges"][0]["node"]["id"]
+    await as_admin.data(
+        "mutation($id: ID!) { updateJob(id: $id, input: {isOpen: false}) { isOpen } }", {"id": job["id"]}
+    )
+    outsider = GraphQLClient(http, token_for("tenant-b", ("ORG_ADMIN",)))
+    cases = [
+        (outsider, "query($id: ID!) { job(id: $id) { id } }", {"id": job["id"]}),
+        (outsider, 'mutation($id: ID!) { updateJob(id: $id, input: {title: "x"}) { id } }', {"id": job["id"]}),
+        (outsider, "query($id: ID!) { matchFeedback(matchId: $id) { id } }", {"id": match_id}),
+        (outsider, "query($id: ID!) { member(id: $id) { id } }", {"id": member["id"]}),
+        (
+            outsider,
+            "mutation($id: ID!) { recordPlacementOutcome(matchId: $id, input: {outcome: HIRED}) { id } }",
+            {"id": match_id},
+        ),
+        (
+            outsider,
+            "mutation($id: ID!) { submitPlacementFeedback(matchId: $id, input: {stage: DAY_30, rating: 3}) { id } }",
+            {"id": match_id},
+        ),
+        (
+            other_client,
+            "mutation($id: ID!) { setMatchInterest(matchId: $id, interest: INTERESTED) { id } }",
+            {"id": match_id},
+        ),
+        (other_client, "query($id: ID!) { matchFeedback(matchId: $id) { id } }", {"id": match_id}),
+        (
+            other_client,
+            'mutation($id: ID!) { updateMember(id: $id, input: {headline: "x"}) { id } }',
+            {"id": member["id"]},
+        ),
+        (other_client, "mutation($m: ID!) { computeJobMatches(memberId: $m) { id } }", {"m": member["id"]}),
+        (other_client, "query($id: ID!) { job(id: $id) { id } }", {"id": job["id"]}),
+    ]
+    for client, query, variables in cases:
+        assert await client.error_code(query, variables) == "NOT_FOUND", query
+    # Visible but not allowed: FORBIDDEN.
+    assert (
+        await member_client.error_code(
+            "mutation($id: ID!) { recordPlacementOutcome(matchId: $id, input: {outcome: HIRED}) { id } }",
+            {"id": match_id},
+        )
+        == "FORBIDDEN"
+    )
+    assert (await as_admin.data("query($id: ID!) { job(id: $id) { isOpen } }", {"id": job["id"]}))["job"][
+        "isOpen"
+    ] is False
