@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from strawberry.types import Info
 
 from graphql_app import validation
 from graphql_app.db.models import grants
 from graphql_app.errors import BadUserInput, not_found
 from graphql_app.services import catalogue
-from resolvers.common import decode_offset_cursor, encode_offset_cursor, input_fields
+from resolvers.common import input_fields, offset_page
 from resolvers.loaders.grant_by_id import GRANT_COLUMNS
-from schema.connections import Connection, build_connection
+from schema.connections import Connection
 from schema.inputs import GrantInput, GrantUpdateInput
 from schema.types.grant import Grant, GrantSearchResult
 
@@ -38,29 +38,11 @@ async def grants_page(
     ] = False,
 ) -> Connection[Grant]:
     """Grants by deadline (soonest first, rolling calls last)."""
-    limit = validation.page_size(first)
-    offset = decode_offset_cursor(after)
     conditions = (
         [] if include_closed else [or_(grants.c.deadline.is_(None), grants.c.deadline >= info.context.clock.now())]
     )
-    query = (
-        select(*GRANT_COLUMNS, func.count().over().label("total_count"))
-        .where(*conditions)
-        .order_by(grants.c.deadline.asc().nulls_last(), grants.c.id)
-    )
-    async with info.context.db.reader() as conn:
-        rows = list(await conn.execute(query.offset(offset).limit(limit + 1)))
-        total = rows[0].total_count if rows else 0
-        if not rows and offset > 0:
-            total = await conn.scalar(select(func.count()).select_from(grants).where(*conditions))
-    page = rows[:limit]
-    return build_connection(
-        [Grant.from_row(r) for r in page],
-        [encode_offset_cursor(offset + i) for i in range(len(page))],
-        total_count=int(total or 0),
-        has_next_page=len(rows) > limit,
-        has_previous_page=offset > 0,
-    )
+    query = select(*GRANT_COLUMNS).where(*conditions).order_by(grants.c.deadline.asc().nulls_last(), grants.c.id)
+    return await offset_page(info.context.db, query, first=first, after=after, to_node=Grant.from_row)
 
 
 async def search_grants(

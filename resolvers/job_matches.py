@@ -22,8 +22,8 @@ from graphql_app.services import computations as computation_service
 from graphql_app.services import talent
 from graphql_app.services.job_match_pages import JobMatchFilter, fetch_job_match_pages
 from graphql_app.services.pages import MatchCursor, MatchPage, PageRequest
-from resolvers.common import decode_offset_cursor, encode_offset_cursor, input_fields
-from schema.connections import Connection, build_connection
+from resolvers.common import input_fields, offset_page
+from schema.connections import Connection
 from schema.enums import JobMatchStatus, MemberInterest, QualityTier
 from schema.inputs_talent import (
     FeedbackInput,
@@ -109,27 +109,13 @@ async def jobs_page(
 ) -> Connection[Job]:
     """Open jobs of every organisation (and, on request, your organisation's closed ones), newest first."""
     viewer = info.context.viewer
-    limit, offset = validation.page_size(first), decode_offset_cursor(after)
     visible = jobs.c.is_open
     if include_closed:
         visible = (
-            visible | (jobs.c.tenant_id == viewer.tenant_id) if not viewer.is_platform_admin else jobs.c.id.is_not(None)
+            jobs.c.id.is_not(None) if viewer.is_platform_admin else visible | (jobs.c.tenant_id == viewer.tenant_id)
         )
-    query = select(*jobs.c, func.count().over().label("total_count")).where(visible)
-    query = query.order_by(jobs.c.created_at.desc(), jobs.c.id).offset(offset).limit(limit + 1)
-    async with info.context.db.reader() as conn:
-        rows = list(await conn.execute(query))
-        total = rows[0].total_count if rows else 0
-        if not rows and offset:
-            total = await conn.scalar(select(func.count()).select_from(jobs).where(visible))
-    page = rows[:limit]
-    return build_connection(
-        [Job.from_row(r) for r in page],
-        [encode_offset_cursor(offset + i) for i in range(len(page))],
-        total_count=int(total or 0),
-        has_next_page=len(rows) > limit,
-        has_previous_page=offset > 0,
-    )
+    query = select(*jobs.c).where(visible).order_by(jobs.c.created_at.desc(), jobs.c.id)
+    return await offset_page(info.context.db, query, first=first, after=after, to_node=Job.from_row)
 
 
 async def create_job(info: Info, input: Annotated[JobInput, strawberry.argument(description="The job.")]) -> Job:
