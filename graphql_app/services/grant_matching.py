@@ -7,9 +7,11 @@ vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
 
 from __future__ import annotations
 
+import gc
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,15 +94,11 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
         similarity = case((grants.c.embedding.is_(None), literal(0.0)), else_=similarity)
     else:
         similarity = literal(0.0, Float)
+    # Set-valued columns travel as comma-joined text (every value is a validated code without commas): plain
+    # strings skip SQLAlchemy's per-row ARRAY processing, and equal strings are parsed once (see build_candidates).
     candidates_query = select(
         grants.c.id,
-        grants.c.title,
-        grants.c.countries,
-        grants.c.nace_codes,
-        grants.c.sizes,
-        grants.c.carbon_categories,
-        grants.c.certifications,
-        grants.c.taxonomy_objectives,
+        *(func.array_to_string(grants.c[name], ",").label(name) for name in SET_COLUMNS),
         grants.c.is_carbon_focused,
         grants.c.deadline,
         similarity.label("cosine"),
@@ -109,7 +107,8 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
         or_(func.cardinality(grants.c.countries) == 0, grants.c.countries.any(company.country)),
         or_(func.cardinality(grants.c.sizes) == 0, grants.c.sizes.any(company.size)),
     )
-    grant_rows = list(await conn.execute(candidates_query))
+    with paused_gc():
+        grant_rows = list(await conn.execute(candidates_query))
     signals: dict[uuid.UUID, tuple[float, int]] = {}
     if embedding is not None and grant_rows:
         result = await conn.execute(
@@ -122,9 +121,41 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
             },
         )
         signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
-    candidates = build_candidates(grant_rows, signals, now)
+    with paused_gc():
+        candidates = build_candidates(grant_rows, signals, now)
     profile = company_profile(company)
     return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates), grant_rows)
+
+
+SET_COLUMNS = ("countries", "nace_codes", "sizes", "carbon_categories", "certifications", "taxonomy_objectives")
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection during a burst of short-lived allocations (tens of thousands of rows).
+
+    The rows hold no reference cycles; at 100,000 grants the collector's full passes otherwise cost about as
+    much as everything else together (bench/README.md). Collection resumes right after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class _ParsedSets(dict):
+    """Comma-joined text -> frozenset (or tuple, for ordered NACE codes), parsed once per distinct text."""
+
+    def __init__(self, convert: type) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, text_value: str | None) -> frozenset | tuple:
+        parsed = self[text_value] = self.convert(text_value.split(",") if text_value else ())
+        return parsed
 
 
 def build_candidates(
@@ -136,15 +167,17 @@ def build_candidates(
     for i, row in enumerate(grant_rows):
         if row.id in signals:
             peer_signal[i], peers_saved[i] = signals[row.id]
+    sets = _ParsedSets(frozenset)
+    nace = _ParsedSets(tuple)
     return GrantCandidates(
         ids=[row.id for row in grant_rows],
         cosine_similarity=np.fromiter((row.cosine for row in grant_rows), dtype=np.float64, count=n),
-        countries=[frozenset(row.countries) for row in grant_rows],
-        nace_codes=[tuple(row.nace_codes) for row in grant_rows],
-        sizes=[frozenset(row.sizes) for row in grant_rows],
-        carbon_categories=[frozenset(row.carbon_categories) for row in grant_rows],
-        certifications=[frozenset(row.certifications) for row in grant_rows],
-        taxonomy_objectives=[frozenset(row.taxonomy_objectives) for row in grant_rows],
+        countries=[sets[row.countries] for row in grant_rows],
+        nace_codes=[nace[row.nace_codes] for row in grant_rows],
+        sizes=[sets[row.sizes] for row in grant_rows],
+        carbon_categories=[sets[row.carbon_categories] for row in grant_rows],
+        certifications=[sets[row.certifications] for row in grant_rows],
+        taxonomy_objectives=[sets[row.taxonomy_objectives] for row in grant_rows],
         is_carbon_focused=np.fromiter((row.is_carbon_focused for row in grant_rows), dtype=bool, count=n),
         days_left=np.fromiter((whole_days_left(row.deadline, now) for row in grant_rows), dtype=np.float64, count=n),
         peer_signal=peer_signal,
