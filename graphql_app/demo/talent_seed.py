@@ -34,7 +34,6 @@ async def seed_talent(services: AppServices, *, seed: int = 7, member_count: int
             for p, vec in zip(people, bios, strict=True)
         ]
         await conn.execute(insert(members), member_rows)
-        cohort = await talent._cohort(conn, None)
         for (tenant, spec), culture in zip(ORGANISATIONS.items(), cultures, strict=True):
             org = (
                 await conn.execute(
