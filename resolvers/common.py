@@ -40,8 +40,8 @@ def encode_offset_cursor(offset: int) -> str:
 
 
 def decode_offset_cursor(value: str | None) -> int:
-    """The offset after the item a cursor names (0 without a cursor)."""
-    if value is None:
+    """The offset after the item a cursor names (0 without a cursor; "" counts as none, as in match lists)."""
+    if not value:
         return 0
     try:
         tag, offset = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode().split("|")

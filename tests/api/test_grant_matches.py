@@ -270,3 +270,12 @@ async def test_collaborative_signal_from_similar_companies(as_platform_admin, as
     assert favourite["scoreBreakdown"]["components"]["collaborative"]["score"] > 0.5
     assert "Saved by 3 similar companies" in favourite["matchReasons"]
     assert nodes["Other call"]["scoreBreakdown"]["components"]["collaborative"]["score"] == 0.5
+
+
+async def test_an_empty_after_cursor_means_from_the_start_on_every_list(as_platform_admin, as_admin):
+    await create_grants(as_platform_admin, [grant_input("Call A"), grant_input("Call B")])
+    company = await create_company(as_admin)
+    await calculate(as_admin, company["id"])
+    assert (await page(as_admin, company["id"], after=""))["totalCount"] == 2
+    assert len((await as_admin.data('{ grants(after: "") { edges { node { id } } } }'))["grants"]["edges"]) == 2
+    assert len((await as_admin.data('{ companies(after: "") { edges { node { id } } } }'))["companies"]["edges"]) == 1
