@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ from graphql_app.errors import MatchgraphError
 from graphql_app.jobs.events import ComputationEventHub
 from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.matching.embeddings import load_embedder
+from graphql_app.response_cache import CHANGES_CHANNEL, ResponseCache, operation_kind
 from graphql_app.settings import Settings, load_settings
 from schema import build_schema
 from schema.extensions import ensure_error_codes
@@ -57,6 +59,44 @@ class MatchgraphGraphQL(GraphQL):
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         ensure_error_codes(result.errors)  # parse errors can bypass the schema extensions
         return await super().process_result(request, result)
+
+    async def execute_single(self, request, request_adapter, sub_response, context: Context, root_value, request_data):
+        """Serve read queries from the opt-in response cache; after a mutation, invalidate it everywhere."""
+        cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
+        run = functools.partial(
+            super().execute_single, request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if cache is None:
+            return await run()
+        kind = operation_kind(request_data.query, request_data.operation_name)
+        if kind == "mutation":
+            # Before: reads running alongside the write are not served old entries and cannot store theirs
+            # for long; after: nothing computed before the commit survives it.
+            cache.invalidate()
+            try:
+                return await run()
+            finally:
+                cache.invalidate()
+                await self._broadcast_change(context)
+        if kind != "query" or context.principal is None or context.auth_error is not None:
+            return await run()
+        key = cache.key(request_data.query, request_data.operation_name, request_data.variables, context.principal)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        version = cache.version
+        result = await run()
+        if not result.errors:
+            cache.put(key, version, result)
+        return result
+
+    async def _broadcast_change(self, context: Context) -> None:
+        """Tell the other processes (their event hubs) that data changed."""
+        try:
+            async with context.db.reader() as conn:
+                await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGES_CHANNEL})
+        except Exception:
+            logger.warning("could not broadcast a data change to other processes", exc_info=True)
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
         """Authenticate a WebSocket from its `connection_init` payload: `{"Authorization": "Bearer …"}`.
@@ -119,6 +159,8 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         if current.events is None:
             current.events = ComputationEventHub(current.db.asyncpg_dsn)
             await current.events.start()
+        if app.state.response_cache is not None:
+            current.events.on_change(app.state.response_cache.invalidate)
         worker = worker_task = None
         if settings.run_worker:
             worker = ComputationWorker(
@@ -152,6 +194,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     if services is not None:
         app.state.services = services
     app.state.verifier = TokenVerifier(settings)
+    app.state.response_cache = ResponseCache(ttl=settings.response_cache_ttl) if settings.response_cache else None
     graphql = MatchgraphGraphQL(
         app.state,
         schema=build_schema(introspection=settings.introspection),

@@ -39,6 +39,8 @@ class Settings:
     worker_concurrency: int = 4
     worker_heartbeat_seconds: float = 30.0
     max_subscriptions_per_connection: int = 20
+    response_cache: bool = False
+    response_cache_ttl: float = 30.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -82,4 +84,6 @@ def load_settings() -> Settings:
         worker_concurrency=int(env("MATCHGRAPH_WORKER_CONCURRENCY") or 4),
         worker_heartbeat_seconds=float(env("MATCHGRAPH_WORKER_HEARTBEAT_SECONDS") or 30),
         max_subscriptions_per_connection=int(env("MATCHGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION") or 20),
+        response_cache=_bool("MATCHGRAPH_RESPONSE_CACHE", False),
+        response_cache_ttl=float(env("MATCHGRAPH_RESPONSE_CACHE_TTL") or 30),
     )

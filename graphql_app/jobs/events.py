@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHANNEL = "matchgraph_computations"
+#: Sent (empty payload) after a mutation commits, so other processes drop cached responses.
+CHANGES_CHANNEL = "matchgraph_changes"
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED"})
 
 
@@ -79,6 +81,7 @@ class ComputationEventHub:
         self._task: asyncio.Task | None = None
         self._connected = asyncio.Event()
         self._sequence = 0
+        self._listeners: list[Callable[[], None]] = []
         self._reads: dict[int, asyncio.Future] = {}
         self.reconnects = 0
 
@@ -118,7 +121,19 @@ class ComputationEventHub:
                     queue.get_nowait()
                 queue.put_nowait(RESYNC)
 
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` on every event, data-change notice and reconnection (cache invalidation)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def _on_data_change(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
+        self._changed()
+
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self._changed()
         event = parse_event(payload)
         if event is not None:
             self._sequence += 1
@@ -145,7 +160,9 @@ class ComputationEventHub:
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._on_notify)
+                await conn.add_listener(CHANGES_CHANNEL, self._on_data_change)
                 if not first:
+                    self._changed()  # anything may have changed while we were not listening
                     self.reconnects += 1
                     logger.info("computation event listener reconnected")
                     self.publish(RESYNC)
