@@ -367,7 +367,7 @@ async def end_to_end(bench_db: BenchDatabase, grant_count: int, rounds: int, see
                 profile = company_profile(company)
                 scores = score_grants_for_company(profile, candidates)
             with step("rank_and_explain_top100"):
-                catalogue = ScoredCatalogue(company, profile, candidates, scores, rows)
+                catalogue = ScoredCatalogue(company, profile, candidates, scores)
                 top = top_matches(catalogue, STORED_MATCHES_PER_COMPANY)
         same_as_service = bool(
             len(rows) == candidates_n and np.allclose(np.sort(scores.total), np.sort(scored.scores.total))

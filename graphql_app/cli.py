@@ -15,7 +15,7 @@ from graphql_app.settings import load_settings
 ROLES = ("MEMBER", "ORG_USER", "ORG_ADMIN", "PLATFORM_ADMIN")
 
 
-def _print_banner(settings, demo_tokens: dict[str, str] | None = None) -> None:
+def _print_banner(settings) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
     print(
         f"\nMatchgraph is serving GraphQL at {url}"

@@ -57,7 +57,3 @@ def is_client_safe(error: GraphQLError) -> bool:
 def should_mask_error(error: GraphQLError) -> bool:
     """Mask everything that is not client-safe (used by Strawberry's MaskErrors extension)."""
     return not is_client_safe(error)
-
-
-def graphql_error_for(exc: MatchgraphError) -> GraphQLError:
-    return GraphQLError(exc.message, extensions=exc.extensions, original_error=exc)

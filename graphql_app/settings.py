@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -41,7 +41,6 @@ class Settings:
     max_subscriptions_per_connection: int = 20
     response_cache: bool = False
     response_cache_ttl: float = 30.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:

@@ -13,8 +13,8 @@ from graphql_app.db.models import companies
 from graphql_app.db.scoping import scoped
 from graphql_app.errors import not_found
 from graphql_app.services import catalogue
+from graphql_app.services.catalogue import COMPANY_COLUMNS
 from resolvers.common import input_fields, offset_page
-from resolvers.loaders.company_by_id import COMPANY_COLUMNS
 from schema.connections import Connection
 from schema.inputs import CompanyInput, CompanyUpdateInput
 from schema.types.company import Company

@@ -19,9 +19,6 @@ from graphql_app.errors import NotFound, not_found
 from graphql_app.services import computations as computation_service
 from graphql_app.services.grant_match_pages import (
     GrantMatchFilter,
-    MatchCursor,
-    MatchPage,
-    PageRequest,
     count_grant_matches,
     fetch_grant_match_pages,
     filter_conditions,
@@ -33,6 +30,7 @@ from graphql_app.services.grant_matching import (
     score_catalogue_for_company,
     top_matches,
 )
+from graphql_app.services.pages import MatchCursor, MatchPage, PageRequest
 from resolvers.common import decode_offset_cursor, encode_offset_cursor
 from schema.connections import Connection, build_connection
 from schema.enums import GrantMatchAction, GrantMatchStatus

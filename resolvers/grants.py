@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from strawberry.types import Info
 
 from graphql_app import validation
 from graphql_app.db.models import grants
 from graphql_app.errors import BadUserInput, not_found
 from graphql_app.services import catalogue
+from graphql_app.services.catalogue import GRANT_COLUMNS
+from graphql_app.services.grant_matching import open_grant_condition
 from resolvers.common import input_fields, offset_page
-from resolvers.loaders.grant_by_id import GRANT_COLUMNS
 from schema.connections import Connection
 from schema.inputs import GrantInput, GrantUpdateInput
 from schema.types.grant import Grant, GrantSearchResult
@@ -38,9 +39,7 @@ async def grants_page(
     ] = False,
 ) -> Connection[Grant]:
     """Grants by deadline (soonest first, rolling calls last)."""
-    conditions = (
-        [] if include_closed else [or_(grants.c.deadline.is_(None), grants.c.deadline >= info.context.clock.now())]
-    )
+    conditions = [] if include_closed else [open_grant_condition(info.context.clock.now())]
     query = select(*GRANT_COLUMNS).where(*conditions).order_by(grants.c.deadline.asc().nulls_last(), grants.c.id)
     return await offset_page(info.context.db, query, first=first, after=after, to_node=Grant.from_row)
 

@@ -16,8 +16,3 @@ def scoped(query: Select, table: Table, principal: Principal) -> Select:
     if principal.is_platform_admin:
         return query
     return query.where(table.c.tenant_id == principal.tenant_id)
-
-
-def visible_tenant(principal: Principal, tenant_id: str) -> bool:
-    """Whether a row of ``tenant_id`` is visible to the principal (for rows already loaded)."""
-    return principal.is_platform_admin or principal.tenant_id == tenant_id

@@ -21,8 +21,12 @@ from graphql_app.errors import BadUserInput, not_found
 from graphql_app.matching.embeddings import Embedder, company_text, grant_text
 from graphql_app.matching.nace import nace_code_name
 from graphql_app.matching.vocabulary import size_for_headcount
+from graphql_app.services.grant_matching import open_grant_condition
 
 COMPANY_TEXT_FIELDS = ("name", "description", "nace_codes", "carbon_categories")
+#: Columns read for the API (embeddings stay in the database).
+COMPANY_COLUMNS = [c for c in companies.c if c.name != "embedding"]
+GRANT_COLUMNS = [c for c in grants.c if c.name != "embedding"]
 GRANT_TEXT_FIELDS = ("title", "description", "funder", "carbon_categories")
 _LISTS = {"nace_codes": [], "carbon_categories": [], "certifications": [], "taxonomy_objectives": []}
 COMPANY_DEFAULTS: dict[str, Any] = {"description": "", "employees": None, **_LISTS}
@@ -146,7 +150,7 @@ def _grant_embedding_text(row: dict[str, Any]) -> str:
 
 async def _encode(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
     vectors = await asyncio.to_thread(embedder.encode, list(texts))
-    return [vec for vec in vectors]
+    return list(vectors)
 
 
 async def create_companies(
@@ -238,7 +242,7 @@ async def search_grants(
     distance = grants.c.embedding.cosine_distance(vector)
     query = select(grants, (1 - distance).label("similarity")).where(grants.c.embedding.is_not(None))
     if not include_closed:
-        query = query.where(or_(grants.c.deadline.is_(None), grants.c.deadline >= now))
+        query = query.where(open_grant_condition(now))
     async with db.reader() as conn:
         result = await conn.execute(query.order_by(distance).limit(limit))
         return [(row, float(row.similarity)) for row in result]

@@ -11,15 +11,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app.auth import Principal
 from graphql_app.db.models import grant_matches, grants
 from graphql_app.db.scoping import scoped
-from graphql_app.services.pages import MatchCursor, MatchPage, PageRequest, fetch_ranked_pages
-
-__all__ = ["MatchCursor", "MatchPage", "PageRequest"]
+from graphql_app.services.grant_matching import open_grant_condition
+from graphql_app.services.pages import MatchPage, PageRequest, fetch_ranked_pages
 
 MATCH_COLUMNS = list(grant_matches.c)
 
@@ -33,7 +32,7 @@ class GrantMatchFilter:
 
 
 def filter_conditions(flt: GrantMatchFilter, now: datetime) -> list:
-    conditions = [or_(grants.c.deadline.is_(None), grants.c.deadline >= now)]  # closed grants never listed
+    conditions = [open_grant_condition(now)]  # closed grants are never listed
     if flt.status == "ACTIVE":
         conditions.append(grant_matches.c.is_dismissed.is_(False))
     elif flt.status == "SAVED":

@@ -65,7 +65,11 @@ class ScoredCatalogue:
     profile: CompanyProfile
     candidates: GrantCandidates
     scores: GrantScoreTable
-    grant_rows: list[Row]
+
+
+def open_grant_condition(now: datetime):
+    """Grants still accepting applications: rolling, or deadline not passed. Closed grants are never matched."""
+    return or_(grants.c.deadline.is_(None), grants.c.deadline >= now)
 
 
 def company_profile(company: Row) -> CompanyProfile:
@@ -103,7 +107,7 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
         grants.c.deadline,
         similarity.label("cosine"),
     ).where(
-        or_(grants.c.deadline.is_(None), grants.c.deadline >= now),
+        open_grant_condition(now),
         or_(func.cardinality(grants.c.countries) == 0, grants.c.countries.any(company.country)),
         or_(func.cardinality(grants.c.sizes) == 0, grants.c.sizes.any(company.size)),
     )
@@ -124,7 +128,7 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
     with paused_gc():
         candidates = build_candidates(grant_rows, signals, now)
     profile = company_profile(company)
-    return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates), grant_rows)
+    return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates))
 
 
 SET_COLUMNS = ("countries", "nace_codes", "sizes", "carbon_categories", "certifications", "taxonomy_objectives")
@@ -309,8 +313,3 @@ async def recompute_and_store_matches(
             rows,
         )
     return top, len(scored.candidates.ids)
-
-
-def open_grant_condition(now: datetime):
-    """Matches whose grant has not closed (closed grants are never listed)."""
-    return or_(grants.c.deadline.is_(None), grants.c.deadline >= now)

@@ -149,13 +149,9 @@ def is_member_self(principal: Principal, member_id: uuid.UUID) -> bool:
     return principal.member_id == member_id and Role.MEMBER in principal.roles
 
 
-def can_see_match(principal: Principal, match: Row) -> bool:
-    """A member sees their own matches; organisation users their organisation's; platform admins all."""
-    return is_member_self(principal, match.member_id) or is_org_user(principal, match.tenant_id)
-
-
 def match_visibility(principal: Principal):
-    """The SQL form of :func:`can_see_match` (the scoping helper for job matches)."""
+    """Who sees a job match (the scoping helper for job matches): a member their own matches, organisation
+    users their organisation's, platform admins all."""
     if principal.is_platform_admin:
         return job_matches.c.id.is_not(None)
     conditions = []

@@ -12,11 +12,10 @@ from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.services.grant_match_pages import (
     GrantMatchFilter,
-    MatchPage,
-    PageRequest,
     count_grant_matches,
     fetch_grant_match_pages,
 )
+from graphql_app.services.pages import MatchPage, PageRequest
 
 Key = tuple[uuid.UUID, GrantMatchFilter, PageRequest, datetime]
 

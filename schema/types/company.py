@@ -11,7 +11,8 @@ from sqlalchemy.engine import Row
 from strawberry.types import Info
 
 from graphql_app import validation
-from graphql_app.services.grant_match_pages import GrantMatchFilter, MatchCursor, PageRequest
+from graphql_app.services.grant_match_pages import GrantMatchFilter
+from graphql_app.services.pages import MatchCursor, PageRequest
 from schema.connections import Connection
 from schema.enums import Certification, CompanySize, GrantMatchStatus, TaxonomyObjective
 

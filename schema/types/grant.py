@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.engine import Row
 from strawberry.types import Info
 
+from graphql_app.services.grant_matching import whole_days_left
 from schema.enums import Certification, CompanySize, TaxonomyObjective
 
 
@@ -41,9 +42,8 @@ class Grant:
 
     @strawberry.field(description="Whole days until the deadline (negative once closed); null for rolling calls.")
     def days_left(self, info: Info) -> int | None:
-        if self.deadline is None:
-            return None
-        return math.floor((self.deadline - info.context.clock.now()).total_seconds() / 86400)
+        days = whole_days_left(self.deadline, info.context.clock.now())
+        return None if math.isnan(days) else int(days)
 
     @strawberry.field(description="Whether applications are still accepted (deadline not passed).")
     def is_open(self, info: Info) -> bool:

@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy.engine import Row
 from strawberry.types import Info
 
-from graphql_app.services.grant_match_pages import MatchCursor, MatchPage
+from graphql_app.services.pages import MatchCursor, MatchPage
 from schema.connections import Connection, build_connection
 from schema.types.grant import Grant
 from schema.types.grant_match_scores import GrantMatchScores
