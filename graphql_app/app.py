@@ -30,6 +30,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_app.auth import TokenVerifier, bearer_token
 from graphql_app.clock import Clock
+from graphql_app.compiled import CompiledQueries
 from graphql_app.context import AppServices, Context
 from graphql_app.db.engine import Database
 from graphql_app.db.models import EMBEDDING_DIMENSION
@@ -56,6 +57,45 @@ class MatchgraphGraphQL(GraphQL):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        """Serve plain JSON POSTs of compiled queries straight from the plan's JSON; everything else (and every
+        request a plan hands back) takes Strawberry's full HTTP path."""
+        if (
+            context is UNSET
+            and isinstance(request, Request)
+            and request.method == "POST"
+            and getattr(self.app_state, "compiled_queries", None) is not None
+            and getattr(self.app_state, "response_cache", None) is None  # the cache lives in execute_single
+        ):
+            response = await self._compiled_response(request)
+            if response is not None:
+                return response
+        return await super().run(request, context, root_value)
+
+    async def _compiled_response(self, request: Request) -> Response | None:
+        headers = request.headers
+        if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return None
+        accept = headers.get("accept", "")
+        if "text/event-stream" in accept or "multipart/mixed" in accept:
+            return None  # streaming transports stay with Strawberry
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(body, dict) or body.get("extensions") or not isinstance(body.get("query"), str):
+            return None
+        variables, operation_name = body.get("variables"), body.get("operationName")
+        if not isinstance(variables, dict | None) or not isinstance(operation_name, str | None):
+            return None
+        context = await self.get_context(request, response=None)
+        if context.principal is None:
+            return None
+        data = await self.app_state.compiled_queries.execute_to_json(body["query"], operation_name, variables, context)
+        if data is None:
+            return None
+        return Response(b'{"data":' + data + b"}", media_type="application/json")
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         ensure_error_codes(result.errors)  # parse errors can bypass the schema extensions
         return await super().process_result(request, result)
@@ -63,9 +103,20 @@ class MatchgraphGraphQL(GraphQL):
     async def execute_single(self, request, request_adapter, sub_response, context: Context, root_value, request_data):
         """Serve read queries from the opt-in response cache; after a mutation, invalidate it everywhere."""
         cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
-        run = functools.partial(
+        interpreted = functools.partial(
             super().execute_single, request, request_adapter, sub_response, context, root_value, request_data
         )
+        compiled: CompiledQueries | None = getattr(self.app_state, "compiled_queries", None)
+        if compiled is not None and (request_adapter.method == "POST" or self.allow_queries_via_get):
+
+            async def run() -> ExecutionResult:
+                result = await compiled.execute(
+                    request_data.query, request_data.operation_name, request_data.variables, context
+                )
+                return result if result is not None else await interpreted()
+
+        else:
+            run = interpreted
         if cache is None:
             return await run()
         kind = operation_kind(request_data.query, request_data.operation_name)
@@ -195,9 +246,11 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         app.state.services = services
     app.state.verifier = TokenVerifier(settings)
     app.state.response_cache = ResponseCache(ttl=settings.response_cache_ttl) if settings.response_cache else None
+    schema = build_schema(introspection=settings.introspection)
+    app.state.compiled_queries = CompiledQueries(schema._schema) if settings.compiled_queries else None
     graphql = MatchgraphGraphQL(
         app.state,
-        schema=build_schema(introspection=settings.introspection),
+        schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         keep_alive=True,
         keep_alive_interval=15,

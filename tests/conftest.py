@@ -90,12 +90,36 @@ async def database_name(pg_socket_dir: str, template_database: str) -> AsyncIter
         await conn.close()
 
 
+#: Suites run twice: through compiled plans (graphql_app.compiled) and through the resolvers alone. Both paths
+#: must give the same answers, errors, permissions and tenant scoping (DESIGN §9).
+BOTH_EXECUTION_PATHS = {
+    "tests.api.test_grant_matches",
+    "tests.api.test_tenancy",
+    "tests.api.test_bad_input",
+    "tests.api.test_statement_counts",
+    "tests.api.test_response_cache",
+    "tests.api.test_smoke",
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "execution_path" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_EXECUTION_PATHS:
+        metafunc.parametrize("execution_path", ["compiled", "interpreted"])
+
+
 @pytest.fixture
-def settings(tmp_path: Path, pg_socket_dir: str, database_name: str) -> Settings:
+def execution_path() -> str:
+    """How read queries execute: "compiled" (the default, plans with resolvers as fallback) or "interpreted"."""
+    return "compiled"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, pg_socket_dir: str, database_name: str, execution_path: str) -> Settings:
     return Settings(
         database_url=database_url(pg_socket_dir, database_name),
         data_dir=tmp_path,
         jwt_secret=JWT_SECRET,
+        compiled_queries=execution_path == "compiled",
     )
 
 

@@ -84,7 +84,9 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=False,
-            connect_args={"server_settings": {"application_name": "matchgraph"}},
+            # extra_float_digits=1: float8 as text (compiled plans' JSON) in the shortest exact form, whatever
+            # the server's default.
+            connect_args={"server_settings": {"application_name": "matchgraph", "extra_float_digits": "1"}},
         )
         _install_statement_counter(self.engine)
         self.read_engine: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -105,6 +107,14 @@ class Database:
         """An autocommit connection for read-only statements."""
         async with self.read_engine.connect() as conn:
             yield conn
+
+    async def fetch_value(self, sql: str, *params: object) -> object:
+        """One value of one read-only statement, sent straight through the pooled asyncpg connection (no
+        SQLAlchemy statement compilation; asyncpg's prepared-statement cache keyed by the SQL text)."""
+        _record(sql)
+        async with self.read_engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            return await raw.driver_connection.fetchval(sql, *params)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -8,6 +8,8 @@ the cursor condition), so a page costs a single SELECT.
 from __future__ import annotations
 
 import base64
+import math
+import struct
 import uuid
 from dataclasses import dataclass, field
 
@@ -20,11 +22,18 @@ from graphql_app.errors import BadUserInput
 
 @dataclass(frozen=True)
 class MatchCursor:
+    """Names the last row seen: its score and id.
+
+    Encoded as URL-safe base64 (unpadded) of ``gm2|<score as big-endian IEEE-754 hex>|<uuid>``: exact, and
+    reproducible in SQL (``float8send``), so compiled plans (graphql_app.compiled) build identical cursors.
+    ``gm1`` cursors (score as Python repr) of earlier versions are still accepted.
+    """
+
     score: float
     id: uuid.UUID
 
     def encode(self) -> str:
-        raw = f"gm1|{self.score!r}|{self.id}".encode()
+        raw = f"gm2|{struct.pack('>d', self.score).hex()}|{self.id}".encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
@@ -32,10 +41,16 @@ class MatchCursor:
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
             tag, score, ident = raw.split("|")
-            if tag != "gm1":
+            if tag == "gm2":
+                number = struct.unpack(">d", bytes.fromhex(score))[0]
+            elif tag == "gm1":
+                number = float(score)
+            else:
                 raise ValueError(tag)
-            return cls(float(score), uuid.UUID(ident))
-        except (ValueError, UnicodeDecodeError):
+            if not math.isfinite(number):
+                raise ValueError(score)
+            return cls(number, uuid.UUID(ident))
+        except (ValueError, UnicodeDecodeError, struct.error):
             raise BadUserInput(f"`after` cursor {value!r} is not valid for this list.", field="after") from None
 
 

@@ -94,3 +94,24 @@ def test_introspection_can_be_switched_off():
     result = build_schema(introspection=False).execute_sync("{ __schema { queryType { name } } }")
     assert result.errors
     assert build_schema().execute_sync("{ __schema { queryType { name } } }").errors is None
+
+
+def test_a_remembered_token_still_expires():
+    verifier = TokenVerifier(hs_settings())
+    exp = int(time.time()) + 2
+    token = jwt.encode({"sub": "x", "tenant_id": "t", "exp": exp, "roles": ["ORG_USER"]}, SECRET, algorithm="HS256")
+    assert verifier.verify(token).tenant_id == "t"
+    assert verifier.verify(token).tenant_id == "t"  # from the cache of verified tokens
+    time.sleep(max(0.0, exp - time.time()) + 0.05)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_tampered_token_is_refused_after_its_original_was_accepted():
+    verifier = TokenVerifier(hs_settings())
+    token = mint_token(hs_settings(), subject="a", tenant_id="t", roles=["ORG_USER"])
+    verifier.verify(token)
+    head, _payload, signature = token.split(".")
+    forged = jwt.encode({"sub": "a", "tenant_id": "other", "exp": int(time.time()) + 60}, "wrong-" + SECRET)
+    with pytest.raises(Unauthenticated):
+        verifier.verify(".".join([head, forged.split(".")[1], signature]))

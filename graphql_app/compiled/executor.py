@@ -1,0 +1,116 @@
+"""Runs compiled plans: plan cache, permission checks, variable coercion, one statement, the result.
+
+:meth:`CompiledQueries.execute` returns ``None`` whenever the request must go through the resolvers instead
+(not compilable, unauthenticated, forbidden, invalid input, missing rows); the caller then executes it the
+ordinary way, which produces the errors and partial data clients expect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
+from graphql.execution.values import VariableValues, get_variable_values
+from strawberry.types import ExecutionResult
+
+from graphql_app.compiled.mappings import is_supported, render_operation
+from graphql_app.compiled.plan import NotCompilable, OperationPlan, compile_operation
+from graphql_app.compiled.sql import MISSING, Fallback, SqlWriter
+from graphql_app.context import Context
+
+logger = logging.getLogger(__name__)
+
+MISSING_BYTES = MISSING.encode()
+
+
+class CompiledQueries:
+    """Compiled execution of the read queries :mod:`graphql_app.compiled.mappings` covers."""
+
+    def __init__(self, schema: GraphQLSchema, *, maxsize: int = 512) -> None:
+        self.schema = schema
+        self.maxsize = maxsize
+        self._plans: OrderedDict[tuple[str, str | None], OperationPlan | None] = OrderedDict()
+        self.served = 0  # requests answered by a plan (tests check the path really ran)
+        self.fallbacks = 0  # compiled operations handed back to the resolvers for one request
+
+    def plan_for(self, query: str, operation_name: str | None) -> OperationPlan | None:
+        """The cached plan of a document (``None``: not compilable; the resolvers run it)."""
+        key = (query, operation_name)
+        try:
+            plan = self._plans[key]
+            self._plans.move_to_end(key)
+            return plan
+        except KeyError:
+            pass
+        plan = self._compile(query, operation_name)
+        self._plans[key] = plan
+        if len(self._plans) > self.maxsize:
+            self._plans.popitem(last=False)
+        return plan
+
+    def _compile(self, query: str, operation_name: str | None) -> OperationPlan | None:
+        try:
+            document = parse(query)
+        except GraphQLError:
+            return None
+        if validate(self.schema, document, specified_rules):
+            return None
+        try:
+            return compile_operation(self.schema, document, operation_name, is_supported)
+        except NotCompilable as exc:
+            logger.debug("not compiled (%s): %s", exc, operation_name)
+            return None
+
+    async def execute(
+        self, query: str | None, operation_name: str | None, variables: dict[str, Any] | None, context: Context
+    ) -> ExecutionResult | None:
+        """The result of a compiled plan, or ``None`` when the resolvers must answer this request."""
+        data = await self.execute_to_json(query, operation_name, variables, context)
+        return None if data is None else ExecutionResult(data=orjson.loads(data), errors=None)
+
+    async def execute_to_json(
+        self, query: str | None, operation_name: str | None, variables: dict[str, Any] | None, context: Context
+    ) -> bytes | None:
+        """The response's ``data`` as JSON text built by PostgreSQL, or ``None`` (the resolvers answer)."""
+        if not query or context.principal is None or context.auth_error is not None:
+            return None
+        plan = self.plan_for(query, operation_name)
+        if plan is None or not _permitted(plan, context):
+            return None
+        coerced = get_variable_values(self.schema, plan.variable_definitions, variables or {})
+        if not isinstance(coerced, VariableValues):
+            return None
+        writer = SqlWriter(context.principal, context.clock.now(), coerced.coerced)
+        try:
+            sql = render_operation(plan.root, writer)
+        except Fallback:
+            self.fallbacks += 1
+            return None
+        try:
+            data = (await context.db.fetch_value(sql, *writer.params)).encode()
+        except Exception:
+            # The resolvers meet the same failure and answer it as they always do (masked, logged).
+            logger.warning("compiled plan failed; the resolvers answer instead", exc_info=True)
+            self.fallbacks += 1
+            return None
+        if MISSING_BYTES in data:
+            self.fallbacks += 1
+            return None
+        self.served += 1
+        return data
+
+
+def _permitted(plan: OperationPlan, context: Context) -> bool:
+    """Every permission class on the plan's fields admits the caller (ours depend on the caller only)."""
+    info = SimpleNamespace(context=context)
+    for permission_class in plan.permission_classes:
+        try:
+            if not permission_class().has_permission(None, info):
+                return False
+        except Exception:
+            return False
+    return True

@@ -1,0 +1,329 @@
+"""Which GraphQL fields the compiled path renders, and the SQL for each.
+
+Every renderer mirrors a resolver: the same table, the same tenant scoping (``SqlWriter.tenant_condition``
+is :func:`graphql_app.db.scoping.scoped`), the same filters and order (``grant_match_pages``), the same
+argument validation (``graphql_app.validation``, whose errors send the request to the resolvers). Adding a
+field here without its twin in ``schema/types`` is caught by ``tests/api/test_compiled_queries.py``, which
+compares both paths' answers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from graphql_app import validation
+from graphql_app.compiled.plan import FieldPlan, SelectionPlan
+from graphql_app.compiled.sql import (
+    MISSING_JSON,
+    Fallback,
+    SqlWriter,
+    iso_timestamp,
+    json_object,
+    literal,
+    match_cursor,
+)
+from graphql_app.errors import MatchgraphError
+from graphql_app.services.pages import MatchCursor
+
+#: Renders one field of an object whose row is ``alias``; returns a SQL expression of its JSON value.
+FieldRenderer = Callable[[FieldPlan, str, SqlWriter], str]
+
+
+def _column(name: str) -> FieldRenderer:
+    return lambda field, alias, writer: f"{alias}.{name}"
+
+
+def _float(name: str) -> FieldRenderer:
+    return lambda field, alias, writer: f"{alias}.{name}::float8"
+
+
+def _timestamp(name: str) -> FieldRenderer:
+    return lambda field, alias, writer: iso_timestamp(f"{alias}.{name}")
+
+
+def _uuid_text(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    return f"{alias}.id::text"
+
+
+def _checked(parse: Callable[[], object]):
+    """An argument parsed by the resolvers' own validation; an invalid one sends the request to them."""
+    try:
+        return parse()
+    except MatchgraphError:
+        raise Fallback from None
+
+
+def render_selection(selection: SelectionPlan, alias: str, writer: SqlWriter) -> str:
+    """The JSON object of ``selection`` for the row ``alias``."""
+    fields = OBJECT_FIELDS[selection.type_name]
+    pairs = []
+    for field in selection.fields:
+        if field.name == "__typename":
+            pairs.append((field.key, literal(selection.type_name)))
+        else:
+            pairs.append((field.key, fields[field.name](field, alias, writer)))
+    return json_object(pairs)
+
+
+def _row_of(table: str, prefix: str, condition: Callable[[str], str], field: FieldPlan, writer: SqlWriter) -> str:
+    """A non-null object field: the one row of ``table`` matching ``condition`` (MISSING when there is none)."""
+    alias = writer.alias(prefix)
+    return (
+        f"coalesce((SELECT {render_selection(field.selection, alias, writer)} FROM {table} {alias} "
+        f"WHERE {condition(alias)}), {MISSING_JSON})"
+    )
+
+
+# --- Grant ---------------------------------------------------------------------------------------------------
+
+
+def _days_left(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    # whole_days_left: floor of the exact difference in days (NULL for rolling calls).
+    return f"floor(extract(epoch FROM ({alias}.deadline - {writer.now_param})) / 86400)::int"
+
+
+def _is_open(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    return f"({alias}.deadline IS NULL OR {alias}.deadline >= {writer.now_param})"
+
+
+GRANT_FIELDS: dict[str, FieldRenderer] = {
+    "id": _uuid_text,
+    "title": _column("title"),
+    "description": _column("description"),
+    "funder": _column("funder"),
+    "countries": _column("countries"),
+    "naceCodes": _column("nace_codes"),
+    "sizes": _column("sizes"),
+    "carbonCategories": _column("carbon_categories"),
+    "certifications": _column("certifications"),
+    "taxonomyObjectives": _column("taxonomy_objectives"),
+    "isCarbonFocused": _column("is_carbon_focused"),
+    "deadline": _timestamp("deadline"),
+    "amountMin": _float("amount_min"),
+    "amountMax": _float("amount_max"),
+    "currency": _column("currency"),
+    "url": _column("url"),
+    "createdAt": _timestamp("created_at"),
+    "updatedAt": _timestamp("updated_at"),
+    "daysLeft": _days_left,
+    "isOpen": _is_open,
+}
+
+
+# --- Grant matches and their connection ----------------------------------------------------------------------
+
+
+def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable[[str], str] | None) -> str:
+    """A ``GrantMatchConnection`` as ``fetch_grant_match_pages`` pages it: open grants only, tenant-scoped,
+    ``(score DESC, id)`` keyset order, the filtered total counted before the cursor."""
+    args = writer.arguments(field)
+    first = _checked(lambda: validation.page_size(args["first"]))
+    min_score = _checked(lambda: validation.score_threshold(args["minScore"]))
+    after = _checked(lambda: MatchCursor.decode(args["after"])) if args["after"] else None
+    status = args["status"]
+    extra = []
+    if status == "ACTIVE":
+        extra.append("NOT {m}.is_dismissed")
+    elif status == "SAVED":
+        extra.append("{m}.is_saved")
+    elif status == "DISMISSED":
+        extra.append("{m}.is_dismissed")
+    if min_score is not None:
+        extra.append("{m}.score >= " + writer.param(min_score, "float8"))
+    now = writer.now_param
+
+    def filtered(m: str, g: str) -> str:
+        conditions = [
+            f"({g}.deadline IS NULL OR {g}.deadline >= {now})",
+            writer.tenant_condition(m),
+            *(condition.format(m=m) for condition in extra),
+        ]
+        if parent is not None:
+            conditions.append(parent(m))
+        return f"grant_matches {m} JOIN grants {g} ON {g}.id = {m}.grant_id WHERE " + " AND ".join(conditions)
+
+    totals = [writer.alias("m"), writer.alias("g")]
+    pairs = []
+    for part in field.selection.fields:
+        if part.name == "__typename":
+            pairs.append((part.key, literal(field.selection.type_name)))
+        elif part.name == "totalCount":
+            pairs.append((part.key, f"(SELECT count(*) FROM {filtered(*totals)})"))
+    if len(pairs) == len(field.selection.fields):  # no page rows asked for
+        return json_object(pairs)
+
+    m, g = writer.alias("m"), writer.alias("g")
+    first_param = writer.param(first, "int")
+    keyset = ""
+    if after is not None:
+        score, ident = writer.param(after.score, "float8"), writer.param(after.id, "uuid")
+        keyset = f" AND ({m}.score < {score} OR ({m}.score = {score} AND {m}.id > {ident}))"
+    page = (
+        f"SELECT {m}.*, row_number() OVER (ORDER BY {m}.score DESC, {m}.id) AS mg_rn, count(*) OVER () AS mg_n "
+        f"FROM (SELECT {m}.* FROM {filtered(m, g)}{keyset} "
+        f"ORDER BY {m}.score DESC, {m}.id LIMIT {first_param} + 1) {m}"
+    )
+    on_page = f"{m}.mg_rn <= {first_param}"
+    rendered = dict(pairs)
+    pairs = []
+    for part in field.selection.fields:
+        if part.key in rendered and part.name in ("__typename", "totalCount"):
+            expr = rendered[part.key]
+        elif part.name == "edges":
+            edge = _edge(part.selection, m, writer)
+            expr = f"coalesce(json_agg({edge} ORDER BY {m}.mg_rn) FILTER (WHERE {on_page}), '[]'::json)"
+        else:
+            expr = _page_info(part.selection, m, first_param, after is not None)
+        pairs.append((part.key, expr))
+    # GROUP BY (): exactly one row, also for an empty page; page rows appear only inside aggregates.
+    return f"(SELECT {json_object(pairs)} FROM ({page}) {m} GROUP BY ())"
+
+
+def _edge(selection: SelectionPlan, m: str, writer: SqlWriter) -> str:
+    pairs = []
+    for part in selection.fields:
+        if part.name == "__typename":
+            pairs.append((part.key, literal(selection.type_name)))
+        elif part.name == "cursor":
+            pairs.append((part.key, match_cursor(m)))
+        else:
+            pairs.append((part.key, render_selection(part.selection, m, writer)))
+    return json_object(pairs)
+
+
+def _page_info(selection: SelectionPlan, m: str, first: str, has_previous: bool) -> str:
+    expressions = {
+        "hasNextPage": f"coalesce(bool_or({m}.mg_rn > {first}), false)",
+        "hasPreviousPage": "true" if has_previous else "false",
+        "startCursor": f"max({match_cursor(m)}) FILTER (WHERE {m}.mg_rn = 1)",
+        "endCursor": f"max({match_cursor(m)}) FILTER (WHERE {m}.mg_rn = least({m}.mg_n, {first}))",
+        "__typename": literal(selection.type_name),
+    }
+    return json_object([(part.key, expressions[part.name]) for part in selection.fields])
+
+
+def _match_grant(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    return _row_of("grants", "g", lambda g: f"{g}.id = {alias}.grant_id", field, writer)
+
+
+def _match_company(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    def condition(c: str) -> str:
+        return f"{c}.id = {alias}.company_id AND {writer.tenant_condition(c)}"
+
+    return _row_of("companies", "c", condition, field, writer)
+
+
+GRANT_MATCH_FIELDS: dict[str, FieldRenderer] = {
+    "id": _uuid_text,
+    "createdAt": _timestamp("created_at"),
+    "updatedAt": _timestamp("updated_at"),
+    "score": _column("score"),
+    "semanticScore": _column("semantic_score"),
+    "ruleScore": _column("rule_score"),
+    "carbonScore": _column("carbon_score"),
+    "collaborativeScore": _column("collaborative_score"),
+    "recencyScore": _column("recency_score"),
+    "matchReasons": _column("match_reasons"),
+    "scoreBreakdown": _column("score_breakdown"),
+    "isViewed": _column("is_viewed"),
+    "isSaved": _column("is_saved"),
+    "isDismissed": _column("is_dismissed"),
+    "grant": _match_grant,
+    "company": _match_company,
+}
+
+
+# --- Company -------------------------------------------------------------------------------------------------
+
+
+def _company_grant_matches(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    return grant_match_connection(field, writer, lambda m: f"{m}.company_id = {alias}.id")
+
+
+COMPANY_FIELDS: dict[str, FieldRenderer] = {
+    "id": _uuid_text,
+    "name": _column("name"),
+    "country": _column("country"),
+    "naceCodes": _column("nace_codes"),
+    "size": _column("size"),
+    "employees": _column("employees"),
+    "description": _column("description"),
+    "carbonCategories": _column("carbon_categories"),
+    "certifications": _column("certifications"),
+    "taxonomyObjectives": _column("taxonomy_objectives"),
+    "createdAt": _timestamp("created_at"),
+    "updatedAt": _timestamp("updated_at"),
+    "grantMatches": _company_grant_matches,
+}
+
+
+# --- Query ---------------------------------------------------------------------------------------------------
+
+
+def _uuid_argument(field: FieldPlan, writer: SqlWriter, name: str) -> uuid.UUID:
+    value = writer.arguments(field)[name]
+    return _checked(lambda: validation.parse_uuid(value))
+
+
+def _query_company(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    company_id = writer.param(_uuid_argument(field, writer, "id"), "uuid")
+    return _row_of("companies", "c", lambda c: f"{c}.id = {company_id} AND {writer.tenant_condition(c)}", field, writer)
+
+
+def _query_grant(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    grant_id = writer.param(_uuid_argument(field, writer, "id"), "uuid")
+    return _row_of("grants", "g", lambda g: f"{g}.id = {grant_id}", field, writer)
+
+
+def _query_grant_match(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    match_id = writer.param(_uuid_argument(field, writer, "id"), "uuid")
+    return _row_of(
+        "grant_matches", "m", lambda m: f"{m}.id = {match_id} AND {writer.tenant_condition(m)}", field, writer
+    )
+
+
+def _query_grant_matches(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    company_id = writer.arguments(field)["companyId"]
+    if company_id is None:
+        return grant_match_connection(field, writer, None)
+    company = writer.param(_checked(lambda: validation.parse_uuid(company_id, "companyId")), "uuid")
+    connection = grant_match_connection(field, writer, lambda m: f"{m}.company_id = {company}")
+    c = writer.alias("c")
+    # The resolver answers NOT_FOUND for a company the viewer cannot see (rather than an empty page).
+    visible = f"EXISTS (SELECT 1 FROM companies {c} WHERE {c}.id = {company} AND {writer.tenant_condition(c)})"
+    return f"CASE WHEN {visible} THEN {connection} ELSE {MISSING_JSON} END"
+
+
+QUERY_FIELDS: dict[str, FieldRenderer] = {
+    "company": _query_company,
+    "grant": _query_grant,
+    "grantMatch": _query_grant_match,
+    "grantMatches": _query_grant_matches,
+}
+
+OBJECT_FIELDS: dict[str, dict[str, FieldRenderer]] = {
+    "Query": QUERY_FIELDS,
+    "Grant": GRANT_FIELDS,
+    "GrantMatch": GRANT_MATCH_FIELDS,
+    "Company": COMPANY_FIELDS,
+}
+
+#: Types rendered by their parent field's renderer (the connection), with the fields it handles.
+CONNECTION_FIELDS: dict[str, frozenset[str]] = {
+    "GrantMatchConnection": frozenset({"edges", "pageInfo", "totalCount"}),
+    "GrantMatchEdge": frozenset({"cursor", "node"}),
+    "PageInfo": frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}),
+}
+
+
+def is_supported(type_name: str, field_name: str) -> bool:
+    """Whether the compiled path renders ``type_name.field_name``."""
+    if type_name in OBJECT_FIELDS:
+        return field_name in OBJECT_FIELDS[type_name]
+    return field_name in CONNECTION_FIELDS.get(type_name, ())
+
+
+def render_operation(root: SelectionPlan, writer: SqlWriter) -> str:
+    """The statement: one row, one column, the response's ``data`` as JSON text."""
+    return f"SELECT {render_selection(root, '', writer)}::text"

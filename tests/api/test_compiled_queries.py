@@ -1,0 +1,247 @@
+"""Compiled plans answer exactly like the resolvers (DESIGN §9), in one SQL statement.
+
+Two apps share one database: one with compiled plans, one without. Every operation below is sent to both as
+the same caller and the answers (data *and* errors) must be equal. The compiled app's counters prove which
+path answered: operations it covers are served by a plan; errors, other roles and uncovered fields are handed
+to the resolvers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from graphql_app.app import create_app
+from graphql_app.compiled import CompiledQueries
+from graphql_app.context import AppServices
+from graphql_app.db.engine import count_statements
+from tests.api.factories import calculate, create_company, create_grants, deadline_in, grant_input
+from tests.conftest import token_for
+
+MATCH_FIELDS = """
+  __typename id createdAt updatedAt score semanticScore ruleScore carbonScore collaborativeScore recencyScore
+  matchReasons scoreBreakdown isViewed isSaved isDismissed
+"""
+GRANT_ALL = """
+  __typename id title description funder countries naceCodes sizes carbonCategories certifications
+  taxonomyObjectives isCarbonFocused deadline amountMin amountMax currency url createdAt updatedAt daysLeft isOpen
+"""
+COMPANY_ALL = """
+  __typename id name country naceCodes size employees description carbonCategories certifications
+  taxonomyObjectives createdAt updatedAt
+"""
+
+PAGE = f"""
+query Page($c: ID, $first: Int!, $after: String, $status: GrantMatchStatus, $min: Float) {{
+  grantMatches(companyId: $c, first: $first, after: $after, status: $status, minScore: $min) {{
+    __typename totalCount
+    pageInfo {{ __typename hasNextPage hasPreviousPage startCursor endCursor }}
+    edges {{ __typename cursor node {{ {MATCH_FIELDS} grant {{ {GRANT_ALL} }} company {{ {COMPANY_ALL} }} }} }}
+  }}
+}}"""
+
+SHAPES = """
+fragment Scores on GrantMatchScores { score ruleScore }
+fragment Stored on GrantMatch { ...Scores isSaved grant { title } }
+query Shapes($c: ID!) {
+  top: grantMatches(companyId: $c, first: 3) {
+    edges { node { id ...Stored ... on Match { createdAt } } node { grant { id funder } } }
+    count: totalCount
+  }
+  rest: grantMatches(companyId: $c, first: 2, status: ACTIVE, minScore: 0.0) { pageInfo { endCursor } }
+  countOnly: grantMatches(companyId: $c, first: 1) { totalCount __typename }
+  tenantCount: grantMatches(first: 5) { totalCount }
+}"""
+
+DEEP = """
+query Deep($c: ID!) {
+  company(id: $c) { name grantMatches(first: 3) { totalCount edges { node { score
+    grant { title daysLeft }
+    company { id grantMatches(first: 2, status: ACTIVE) { totalCount edges { cursor node { id } } } }
+  } } } }
+}"""
+
+SINGLE = """
+query Single($g: ID!, $m: ID!) {
+  grant(id: $g) { id deadline daysLeft isOpen amountMin amountMax url }
+  grantMatch(id: $m) { id score grant { title } company { name } }
+}"""
+
+
+@pytest.fixture
+async def two_apps(services: AppServices, worker) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    compiled_app = create_app(dataclasses.replace(services.settings, compiled_queries=True), services=services)
+    interpreted_app = create_app(dataclasses.replace(services.settings, compiled_queries=False), services=services)
+    assert interpreted_app.state.compiled_queries is None
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=compiled_app), base_url="http://c.test") as compiled,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=interpreted_app), base_url="http://i.test") as interpreted,
+    ):
+        compiled.plans = compiled_app.state.compiled_queries  # type: ignore[attr-defined]
+        yield compiled, interpreted
+
+
+@pytest.fixture
+async def matched(as_platform_admin, as_admin, as_other_tenant) -> dict:
+    """Grants (open, closed, rolling; with and without amounts) and matched companies in two tenants."""
+    await create_grants(
+        as_platform_admin,
+        [grant_input(f"Call {i:02d}", deadline=deadline_in(10 + i * 3.25)) for i in range(14)]
+        + [
+            grant_input("Rolling call", deadline=None, amountMin=None, amountMax=None, url=None),
+            grant_input("Closed call", deadline=deadline_in(-2)),
+            grant_input("Carbon call", isCarbonFocused=True, deadline=deadline_in(0.5)),
+        ],
+    )
+    first = await create_company(as_admin, name="Solar Engineering GmbH")
+    second = await create_company(as_admin, name="Wind Retrofit BV", country="NL", employees=None, size="SMALL")
+    other = await create_company(as_other_tenant, name="Other Tenant AB", country="SE")
+    for client, company in ((as_admin, first), (as_admin, second), (as_other_tenant, other)):
+        assert (await calculate(client, company["id"]))["status"] == "SUCCEEDED"
+    page = await as_admin.data(PAGE, {"c": first["id"], "first": 5})
+    nodes = [edge["node"] for edge in page["grantMatches"]["edges"]]
+    await as_admin.data(
+        "mutation($a: ID!, $b: ID!) { s: applyGrantMatchAction(matchId: $a, action: SAVE) { id }"
+        " d: applyGrantMatchAction(matchId: $b, action: DISMISS) { id } }",
+        {"a": nodes[0]["id"], "b": nodes[1]["id"]},
+    )
+    return {"first": first, "second": second, "other": other, "match": nodes[2], "grant": nodes[2]["grant"]}
+
+
+async def answer(client: httpx.AsyncClient, token: str | None, query: str, variables: dict) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def assert_same(apps, token: str | None, query: str, variables: dict, *, compiled: bool) -> dict:
+    """Both apps answer alike; ``compiled`` says whether a plan (rather than the resolvers) must have answered."""
+    compiled_app, interpreted_app = apps
+    plans: CompiledQueries = compiled_app.plans
+    served = plans.served
+    with count_statements() as log:
+        expected = await answer(interpreted_app, token, query, variables)
+    interpreted_statements = log.count
+    with count_statements() as log:
+        got = await answer(compiled_app, token, query, variables)
+    assert got == expected
+    assert plans.served == served + (1 if compiled else 0), (plans.served, served, got)
+    if compiled:
+        assert log.count == 1 <= interpreted_statements, log.statements
+    return got
+
+
+ADMIN_A = token_for("tenant-a", ("ORG_ADMIN",))
+USER_A = token_for("tenant-a", ("ORG_USER",))
+PLATFORM = token_for("platform", ("PLATFORM_ADMIN",))
+
+
+async def test_frontend_page_and_every_filter_match_the_resolvers(two_apps, matched):
+    company = matched["first"]["id"]
+    for token in (ADMIN_A, USER_A, PLATFORM):
+        for variables in (
+            {"c": company, "first": 20},
+            {"c": company, "first": 1},
+            {"c": company, "first": 100, "status": "ACTIVE"},
+            {"c": company, "first": 4, "status": "SAVED"},
+            {"c": company, "first": 4, "status": "DISMISSED"},
+            {"c": company, "first": 3, "min": 0.2},
+            {"c": matched["second"]["id"], "first": 4, "status": "DISMISSED"},  # an empty page
+            {"c": None, "first": 7},
+            {"first": 7},
+        ):
+            body = await assert_same(two_apps, token, PAGE, variables, compiled=True)
+            assert not body.get("errors")
+    tenant_wide = await assert_same(two_apps, PLATFORM, PAGE, {"first": 100}, compiled=True)
+    tenants = {edge["node"]["company"]["name"] for edge in tenant_wide["data"]["grantMatches"]["edges"]}
+    assert "Other Tenant AB" in tenants and "Solar Engineering GmbH" in tenants  # platform admins see all
+    own = await assert_same(two_apps, ADMIN_A, PAGE, {"first": 100}, compiled=True)
+    assert "Other Tenant AB" not in {e["node"]["company"]["name"] for e in own["data"]["grantMatches"]["edges"]}
+    titles = {e["node"]["grant"]["title"] for e in own["data"]["grantMatches"]["edges"]}
+    assert "Closed call" not in titles and "Rolling call" in titles
+
+
+async def test_get_requests_and_the_strawberry_path_use_plans_too(two_apps, matched):
+    """GET (and, with the response cache on, POST) run plans inside Strawberry's execute_single."""
+    compiled_app, interpreted_app = two_apps
+    params = {"query": PAGE, "variables": json.dumps({"c": matched["first"]["id"], "first": 3})}
+    headers = {"Authorization": f"Bearer {ADMIN_A}"}
+    served = compiled_app.plans.served
+    got = (await compiled_app.get("/graphql", params=params, headers=headers)).json()
+    expected = (await interpreted_app.get("/graphql", params=params, headers=headers)).json()
+    assert got == expected and len(got["data"]["grantMatches"]["edges"]) == 3
+    assert compiled_app.plans.served == served + 1
+
+
+async def test_cursor_pages_walk_the_same_list(two_apps, matched):
+    variables = {"c": matched["first"]["id"], "first": 4}
+    seen = []
+    while True:
+        body = await assert_same(two_apps, ADMIN_A, PAGE, variables, compiled=True)
+        connection = body["data"]["grantMatches"]
+        seen += [edge["node"]["id"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        variables["after"] = connection["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == connection["totalCount"] > 4
+    last = {**variables, "first": 2, "after": connection["pageInfo"]["endCursor"]}
+    past_the_end = await assert_same(two_apps, ADMIN_A, PAGE, last, compiled=True)
+    assert past_the_end["data"]["grantMatches"]["edges"] == []
+    assert past_the_end["data"]["grantMatches"]["totalCount"] == len(seen)
+
+
+async def test_fragments_aliases_merged_fields_nested_lists_and_single_rows(two_apps, matched):
+    company = matched["first"]["id"]
+    await assert_same(two_apps, ADMIN_A, SHAPES, {"c": company}, compiled=True)
+    deep = await assert_same(two_apps, ADMIN_A, DEEP, {"c": company}, compiled=True)
+    assert deep["data"]["company"]["grantMatches"]["edges"][0]["node"]["company"]["grantMatches"]["totalCount"] > 0
+    single = {"g": matched["grant"]["id"], "m": matched["match"]["id"]}
+    await assert_same(two_apps, USER_A, SINGLE, single, compiled=True)
+    await assert_same(two_apps, PLATFORM, SINGLE, single, compiled=True)
+    literal = f'{{ grantMatches(first: 2, companyId: "{company}", status: SAVED) {{ totalCount edges {{ cursor }} }} }}'
+    await assert_same(two_apps, ADMIN_A, literal, {}, compiled=True)
+
+
+async def test_errors_roles_and_other_tenants_are_answered_by_the_resolvers(two_apps, matched):
+    company, other = matched["first"]["id"], matched["other"]["id"]
+    member = token_for("tenant-a", ("MEMBER",), member_id=str(uuid.uuid4()))
+    cases = [
+        (None, PAGE, {"c": company, "first": 5}),  # UNAUTHENTICATED
+        ("not-a-token", PAGE, {"c": company, "first": 5}),
+        (member, PAGE, {"c": company, "first": 5}),  # FORBIDDEN
+        (ADMIN_A, PAGE, {"c": other, "first": 5}),  # another tenant's company: NOT_FOUND
+        (ADMIN_A, PAGE, {"c": str(uuid.uuid4()), "first": 5}),
+        (ADMIN_A, PAGE, {"c": "not-a-uuid", "first": 5}),
+        (ADMIN_A, PAGE, {"c": company, "first": 0}),
+        (ADMIN_A, PAGE, {"c": company, "first": 101}),
+        (ADMIN_A, PAGE, {"c": company, "first": 5, "after": "garbage"}),
+        (ADMIN_A, PAGE, {"c": company, "first": 5, "min": 1.5}),
+        (ADMIN_A, PAGE, {"c": company, "first": "five"}),  # variable coercion
+        (ADMIN_A, DEEP, {"c": other}),
+        (ADMIN_A, SINGLE, {"g": str(uuid.uuid4()), "m": matched["match"]["id"]}),
+        (ADMIN_A, SINGLE, {"g": matched["grant"]["id"], "m": str(uuid.uuid4())}),
+        (ADMIN_A, "{ grantMatches(first: 2) { nope } }", {}),  # validation
+        (ADMIN_A, "{ grantMatches(first: 2 { totalCount } }", {}),  # syntax
+    ]
+    for token, query, variables in cases:
+        body = await assert_same(two_apps, token, query, variables, compiled=False)
+        assert body["errors"] and all(error["extensions"]["code"] for error in body["errors"])
+
+
+async def test_what_plans_do_not_cover_runs_through_the_resolvers(two_apps, matched):
+    company = matched["first"]["id"]
+    uncovered = [
+        ("query($c: ID!, $s: Boolean!) { company(id: $c) { name @include(if: $s) } }", {"c": company, "s": True}),
+        ("{ companies(first: 5) { edges { node { name } } } }", {}),
+        ("query($c: ID!) { company(id: $c) { name } me { tenantId } }", {"c": company}),
+        ("{ __schema { queryType { name } } }", {}),
+    ]
+    for query, variables in uncovered:
+        body = await assert_same(two_apps, ADMIN_A, query, variables, compiled=False)
+        assert not body.get("errors"), body
