@@ -17,9 +17,9 @@ from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validat
 from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.types import ExecutionResult
 
-from graphql_app.compiled.mappings import is_supported, render_operation
+from graphql_app.compiled.mappings import bind_plan, is_supported, render_operation
 from graphql_app.compiled.plan import NotCompilable, OperationPlan, compile_operation
-from graphql_app.compiled.sql import MISSING, Fallback, SqlWriter
+from graphql_app.compiled.sql import MISSING, Bindings, Fallback, SqlWriter
 from graphql_app.context import Context
 
 logger = logging.getLogger(__name__)
@@ -84,14 +84,21 @@ class CompiledQueries:
         coerced = get_variable_values(self.schema, plan.variable_definitions, variables or {})
         if not isinstance(coerced, VariableValues):
             return None
-        writer = SqlWriter(context.principal, context.clock.now(), coerced.coerced)
+        bindings = Bindings(context.principal, context.clock.now())
         try:
-            sql = render_operation(plan.root, writer)
+            bind_plan(plan.root, coerced.coerced, bindings)
+            shape = (context.principal.is_platform_admin, *bindings.shape)
+            statement = plan.statements.get(shape)
+            if statement is None:
+                writer = SqlWriter(bindings)
+                statement = plan.statements[shape] = (render_operation(plan.root, writer), writer.sources)
         except Fallback:
             self.fallbacks += 1
             return None
+        sql, sources = statement
+        params = [bindings.value_of(source) for source in sources]
         try:
-            data = (await context.db.fetch_value(sql, *writer.params)).encode()
+            data = (await context.db.fetch_value(sql, *params)).encode()
         except Exception:
             # The resolvers meet the same failure and answer it as they always do (masked, logged).
             logger.warning("compiled plan failed; the resolvers answer instead", exc_info=True)

@@ -9,15 +9,16 @@ compares both paths' answers.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 from graphql_app import validation
 from graphql_app.compiled.plan import FieldPlan, SelectionPlan
 from graphql_app.compiled.sql import (
     MISSING_JSON,
+    Bindings,
     Fallback,
     SqlWriter,
+    argument_values,
     iso_timestamp,
     json_object,
     literal,
@@ -28,6 +29,10 @@ from graphql_app.services.pages import MatchCursor
 
 #: Renders one field of an object whose row is ``alias``; returns a SQL expression of its JSON value.
 FieldRenderer = Callable[[FieldPlan, str, SqlWriter], str]
+
+#: Validates a field's arguments (as its resolver does) into the values its statement binds, plus what the
+#: statement's text depends on (the shape). Raises :class:`Fallback` for anything the resolver would refuse.
+FieldBinder = Callable[[dict], tuple[dict, tuple]]
 
 
 def _column(name: str) -> FieldRenderer:
@@ -114,14 +119,26 @@ GRANT_FIELDS: dict[str, FieldRenderer] = {
 # --- Grant matches and their connection ----------------------------------------------------------------------
 
 
-def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable[[str], str] | None) -> str:
-    """A ``GrantMatchConnection`` as ``fetch_grant_match_pages`` pages it: open grants only, tenant-scoped,
-    ``(score DESC, id)`` keyset order, the filtered total counted before the cursor."""
-    args = writer.arguments(field)
+def bind_grant_match_connection(args: dict) -> tuple[dict, tuple]:
+    """``first``, ``minScore``, ``after`` and ``status`` as ``Company.grantMatches`` validates them."""
     first = _checked(lambda: validation.page_size(args["first"]))
     min_score = _checked(lambda: validation.score_threshold(args["minScore"]))
     after = _checked(lambda: MatchCursor.decode(args["after"])) if args["after"] else None
-    status = args["status"]
+    values = {
+        "first": first,
+        "min_score": min_score,
+        "after_score": after.score if after else None,
+        "after_id": after.id if after else None,
+        "status": args["status"],
+    }
+    return values, (args["status"], min_score is not None, after is not None)
+
+
+def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable[[str], str] | None) -> str:
+    """A ``GrantMatchConnection`` as ``fetch_grant_match_pages`` pages it: open grants only, tenant-scoped,
+    ``(score DESC, id)`` keyset order, the filtered total counted before the cursor."""
+    bound = writer.bound(field)
+    status = bound["status"]
     extra = []
     if status == "ACTIVE":
         extra.append("NOT {m}.is_dismissed")
@@ -129,8 +146,8 @@ def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable
         extra.append("{m}.is_saved")
     elif status == "DISMISSED":
         extra.append("{m}.is_dismissed")
-    if min_score is not None:
-        extra.append("{m}.score >= " + writer.param(min_score, "float8"))
+    if bound["min_score"] is not None:
+        extra.append("{m}.score >= " + writer.param(field, "min_score", "float8"))
     now = writer.now_param
 
     def filtered(m: str, g: str) -> str:
@@ -154,10 +171,11 @@ def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable
         return json_object(pairs)
 
     m, g = writer.alias("m"), writer.alias("g")
-    first_param = writer.param(first, "int")
+    first_param = writer.param(field, "first", "int")
     keyset = ""
-    if after is not None:
-        score, ident = writer.param(after.score, "float8"), writer.param(after.id, "uuid")
+    has_after = bound["after_id"] is not None
+    if has_after:
+        score, ident = writer.param(field, "after_score", "float8"), writer.param(field, "after_id", "uuid")
         keyset = f" AND ({m}.score < {score} OR ({m}.score = {score} AND {m}.id > {ident}))"
     page = (
         f"SELECT {m}.*, row_number() OVER (ORDER BY {m}.score DESC, {m}.id) AS mg_rn, count(*) OVER () AS mg_n "
@@ -174,7 +192,7 @@ def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable
             edge = _edge(part.selection, m, writer)
             expr = f"coalesce(json_agg({edge} ORDER BY {m}.mg_rn) FILTER (WHERE {on_page}), '[]'::json)"
         else:
-            expr = _page_info(part.selection, m, first_param, after is not None)
+            expr = _page_info(part.selection, m, first_param, has_after)
         pairs.append((part.key, expr))
     # GROUP BY (): exactly one row, also for an empty page; page rows appear only inside aggregates.
     return f"(SELECT {json_object(pairs)} FROM ({page}) {m} GROUP BY ())"
@@ -261,33 +279,39 @@ COMPANY_FIELDS: dict[str, FieldRenderer] = {
 # --- Query ---------------------------------------------------------------------------------------------------
 
 
-def _uuid_argument(field: FieldPlan, writer: SqlWriter, name: str) -> uuid.UUID:
-    value = writer.arguments(field)[name]
-    return _checked(lambda: validation.parse_uuid(value))
+def bind_id(args: dict) -> tuple[dict, tuple]:
+    return {"id": _checked(lambda: validation.parse_uuid(args["id"]))}, ()
 
 
 def _query_company(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
-    company_id = writer.param(_uuid_argument(field, writer, "id"), "uuid")
+    company_id = writer.param(field, "id", "uuid")
     return _row_of("companies", "c", lambda c: f"{c}.id = {company_id} AND {writer.tenant_condition(c)}", field, writer)
 
 
 def _query_grant(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
-    grant_id = writer.param(_uuid_argument(field, writer, "id"), "uuid")
+    grant_id = writer.param(field, "id", "uuid")
     return _row_of("grants", "g", lambda g: f"{g}.id = {grant_id}", field, writer)
 
 
 def _query_grant_match(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
-    match_id = writer.param(_uuid_argument(field, writer, "id"), "uuid")
+    match_id = writer.param(field, "id", "uuid")
     return _row_of(
         "grant_matches", "m", lambda m: f"{m}.id = {match_id} AND {writer.tenant_condition(m)}", field, writer
     )
 
 
+def bind_root_grant_matches(args: dict) -> tuple[dict, tuple]:
+    values, shape = bind_grant_match_connection(args)
+    company_id = args["companyId"]
+    if company_id is not None:
+        company_id = _checked(lambda: validation.parse_uuid(company_id, "companyId"))
+    return {**values, "company_id": company_id}, (company_id is not None, *shape)
+
+
 def _query_grant_matches(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
-    company_id = writer.arguments(field)["companyId"]
-    if company_id is None:
+    if writer.bound(field)["company_id"] is None:
         return grant_match_connection(field, writer, None)
-    company = writer.param(_checked(lambda: validation.parse_uuid(company_id, "companyId")), "uuid")
+    company = writer.param(field, "company_id", "uuid")
     connection = grant_match_connection(field, writer, lambda m: f"{m}.company_id = {company}")
     c = writer.alias("c")
     # The resolver answers NOT_FOUND for a company the viewer cannot see (rather than an empty page).
@@ -322,6 +346,33 @@ def is_supported(type_name: str, field_name: str) -> bool:
     if type_name in OBJECT_FIELDS:
         return field_name in OBJECT_FIELDS[type_name]
     return field_name in CONNECTION_FIELDS.get(type_name, ())
+
+
+#: Argument-bearing fields and their binders (a supported field with arguments must have one).
+BINDERS: dict[tuple[str, str], FieldBinder] = {
+    ("Query", "company"): bind_id,
+    ("Query", "grant"): bind_id,
+    ("Query", "grantMatch"): bind_id,
+    ("Query", "grantMatches"): bind_root_grant_matches,
+    ("Company", "grantMatches"): bind_grant_match_connection,
+}
+
+
+def bind_plan(root: SelectionPlan, variables: dict, bindings: Bindings) -> None:
+    """Validate every argument of the plan for this request (walk order fixes the shape's layout)."""
+    pending = [root]
+    while pending:
+        selection = pending.pop()
+        for field in selection.fields:
+            if field.definition is not None and field.definition.args:
+                binder = BINDERS.get((selection.type_name, field.name))
+                if binder is None:
+                    raise Fallback
+                values, shape = binder(argument_values(field, variables))
+                bindings.fields[id(field)] = values
+                bindings.shape.append(shape)
+            if field.selection is not None:
+                pending.append(field.selection)
 
 
 def render_operation(root: SelectionPlan, writer: SqlWriter) -> str:

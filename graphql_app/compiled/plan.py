@@ -8,7 +8,7 @@ would: other operation types, directives, abstract types, introspection and fiel
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graphql import (
     DocumentNode,
@@ -63,6 +63,9 @@ class OperationPlan:
     root: SelectionPlan
     variable_definitions: tuple[VariableDefinitionNode, ...]
     permission_classes: tuple[type, ...]
+    #: Rendered statements by shape (tenant scoping on or off, which optional arguments are given, enum
+    #: values): SQL text and where each positional parameter's value comes from.
+    statements: dict[tuple, tuple[str, list]] = field(default_factory=dict, compare=False, repr=False)
 
 
 def compile_operation(

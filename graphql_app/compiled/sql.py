@@ -30,26 +30,68 @@ class Fallback(Exception):
     """This request must run through the resolvers (an invalid argument, a missing row, …)."""
 
 
+#: Where a statement parameter's value comes from: ("field", id of a FieldPlan, key of its bound values) or
+#: ("shared", "now" | "tenant").
+ParamSource = tuple[str, int | str, str | None]
+
+
 @dataclass
-class SqlWriter:
-    """Accumulates positional parameters and unique table aliases while a plan is rendered."""
+class Bindings:
+    """One request's values: each argument-bearing field's validated arguments, the clock and the caller."""
 
     principal: Principal
     now: datetime
-    variables: dict[str, Any]
-    params: list[Any] = field(default_factory=list)
+    fields: dict[int, dict[str, Any]] = field(default_factory=dict)  # id(FieldPlan) -> bound values
+    shape: list[Any] = field(default_factory=list)  # what the statement's text depends on
+
+    def value_of(self, source: ParamSource) -> Any:
+        kind, owner, key = source
+        if kind == "shared":
+            return self.now if owner == "now" else self.principal.tenant_id
+        return self.fields[owner][key]
+
+
+def argument_values(field_plan: FieldPlan, variables: dict[str, Any]) -> dict[str, Any]:
+    """The field's argument values as its resolver would receive them (defaults applied, enums as values)."""
+    given = {argument.name.value: argument.value for argument in field_plan.node.arguments or ()}
+    values: dict[str, Any] = {}
+    for name, argument in field_plan.definition.args.items():
+        node = given.get(name)
+        if node is None or (isinstance(node, VariableNode) and node.name.value not in variables):
+            value = argument.default_value
+        elif isinstance(node, VariableNode):
+            value = variables[node.name.value]
+        else:
+            value = value_from_ast(node, argument.type, variables)
+        if value is Undefined:
+            value = None
+        values[name] = value.value if isinstance(value, enum.Enum) else value
+    return values
+
+
+@dataclass
+class SqlWriter:
+    """Renders a statement's text for one shape, recording where each positional parameter comes from."""
+
+    bindings: Bindings
+    sources: list[ParamSource] = field(default_factory=list)
     _shared: dict[str, str] = field(default_factory=dict)
     _aliases: int = 0
 
-    def param(self, value: Any, pg_type: str) -> str:
-        self.params.append(value)
-        return f"${len(self.params)}::{pg_type}"
+    def bound(self, field_plan: FieldPlan) -> dict[str, Any]:
+        """The validated argument values of a field (its binder ran before rendering)."""
+        return self.bindings.fields[id(field_plan)]
 
-    def shared(self, name: str, value: Any, pg_type: str) -> str:
-        """One parameter used in many places (the clock's now, the tenant)."""
+    def param(self, field_plan: FieldPlan, key: str, pg_type: str) -> str:
+        """A placeholder for one of the field's bound values."""
+        self.sources.append(("field", id(field_plan), key))
+        return f"${len(self.sources)}::{pg_type}"
+
+    def _shared_param(self, name: str, pg_type: str) -> str:
         placeholder = self._shared.get(name)
         if placeholder is None:
-            placeholder = self._shared[name] = self.param(value, pg_type)
+            self.sources.append(("shared", name, None))
+            placeholder = self._shared[name] = f"${len(self.sources)}::{pg_type}"
         return placeholder
 
     def alias(self, prefix: str) -> str:
@@ -58,31 +100,13 @@ class SqlWriter:
 
     @property
     def now_param(self) -> str:
-        return self.shared("now", self.now, "timestamptz")
+        return self._shared_param("now", "timestamptz")
 
     def tenant_condition(self, alias: str) -> str:
         """Tenant scoping, as :func:`graphql_app.db.scoping.scoped` does it: platform admins see all tenants."""
-        if self.principal.is_platform_admin:
+        if self.bindings.principal.is_platform_admin:
             return "TRUE"
-        return f"{alias}.tenant_id = {self.shared('tenant', self.principal.tenant_id, 'text')}"
-
-    def arguments(self, field_plan: FieldPlan) -> dict[str, Any]:
-        """The field's argument values as its resolver would receive them (defaults applied, enums as values)."""
-        definition = field_plan.definition
-        given = {argument.name.value: argument.value for argument in field_plan.node.arguments or ()}
-        values: dict[str, Any] = {}
-        for name, argument in definition.args.items():
-            node = given.get(name)
-            if node is None or (isinstance(node, VariableNode) and node.name.value not in self.variables):
-                value = argument.default_value
-            elif isinstance(node, VariableNode):
-                value = self.variables[node.name.value]
-            else:
-                value = value_from_ast(node, argument.type, self.variables)
-            if value is Undefined:
-                value = None
-            values[name] = value.value if isinstance(value, enum.Enum) else value
-        return values
+        return f"{alias}.tenant_id = {self._shared_param('tenant', 'text')}"
 
 
 def iso_timestamp(expr: str) -> str:

@@ -158,6 +158,11 @@ async def test_frontend_page_and_every_filter_match_the_resolvers(two_apps, matc
         ):
             body = await assert_same(two_apps, token, PAGE, variables, compiled=True)
             assert not body.get("errors")
+    # One statement per shape (scoping, which optional arguments, which status), not per request.
+    statements = two_apps[0].plans.plan_for(PAGE, None).statements
+    # {tenant-scoped, platform admin} × {plain, ACTIVE, SAVED, DISMISSED, minScore, no company}: 10 variable
+    # sets per caller, 6 shapes.
+    assert len(statements) == 2 * 6, list(statements)
     tenant_wide = await assert_same(two_apps, PLATFORM, PAGE, {"first": 100}, compiled=True)
     tenants = {edge["node"]["company"]["name"] for edge in tenant_wide["data"]["grantMatches"]["edges"]}
     assert "Other Tenant AB" in tenants and "Solar Engineering GmbH" in tenants  # platform admins see all
