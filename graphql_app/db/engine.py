@@ -11,11 +11,13 @@ Every statement sent is counted in a context variable so tests can assert statem
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -74,19 +76,29 @@ def _install_statement_counter(engine: AsyncEngine) -> None:
         event.listen(sync_engine, name, _on_transaction_control)
 
 
+#: extra_float_digits=1: float8 as text (compiled plans' JSON) in the shortest exact form, whatever the server's
+#: default.
+SERVER_SETTINGS = {"application_name": "matchgraph", "extra_float_digits": "1"}
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """No reset on release: compiled plans run single autocommit SELECTs and leave no session state."""
+
+
 class Database:
     """Owns the engines of one database URL."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
+        self.pool_size = pool_size
+        self._fast_pool: asyncpg.Pool | None = None
+        self._fast_pool_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=False,
-            # extra_float_digits=1: float8 as text (compiled plans' JSON) in the shortest exact form, whatever
-            # the server's default.
-            connect_args={"server_settings": {"application_name": "matchgraph", "extra_float_digits": "1"}},
+            connect_args={"server_settings": SERVER_SETTINGS},
         )
         _install_statement_counter(self.engine)
         self.read_engine: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -109,12 +121,31 @@ class Database:
             yield conn
 
     async def fetch_value(self, sql: str, *params: object) -> object:
-        """One value of one read-only statement, sent straight through the pooled asyncpg connection (no
-        SQLAlchemy statement compilation; asyncpg's prepared-statement cache keyed by the SQL text)."""
+        """One value of one read-only statement (compiled query plans), on a plain asyncpg pool of its own.
+
+        No SQLAlchemy checkout, no statement compilation, prepared statements cached by SQL text, and no reset
+        round trip on release (these connections never change session state). Beyond ``pool_size`` concurrent
+        statements, callers queue for a connection instead of opening and closing extra ones.
+        """
         _record(sql)
-        async with self.read_engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            return await raw.driver_connection.fetchval(sql, *params)
+        pool = self._fast_pool or await self._open_fast_pool()
+        async with pool.acquire() as conn:
+            return await conn.fetchval(sql, *params)
+
+    async def _open_fast_pool(self) -> asyncpg.Pool:
+        async with self._fast_pool_lock:
+            if self._fast_pool is None:
+                self._fast_pool = await asyncpg.create_pool(
+                    self.asyncpg_dsn,
+                    min_size=1,
+                    max_size=self.pool_size,
+                    server_settings=SERVER_SETTINGS,
+                    reset=_keep_session,
+                )
+        return self._fast_pool
 
     async def dispose(self) -> None:
+        if self._fast_pool is not None:
+            await self._fast_pool.close()
+            self._fast_pool = None
         await self.engine.dispose()
