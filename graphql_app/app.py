@@ -247,7 +247,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     app.state.verifier = TokenVerifier(settings)
     app.state.response_cache = ResponseCache(ttl=settings.response_cache_ttl) if settings.response_cache else None
     schema = build_schema(introspection=settings.introspection)
-    app.state.compiled_queries = CompiledQueries(schema._schema) if settings.compiled_queries else None
+    app.state.compiled_queries = CompiledQueries(schema) if settings.compiled_queries else None
     graphql = MatchgraphGraphQL(
         app.state,
         schema=schema,

@@ -7,12 +7,14 @@ ordinary way, which produces the errors and partial data clients expect.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
 
 import orjson
+import strawberry
 from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
 from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.types import ExecutionResult
@@ -27,11 +29,21 @@ logger = logging.getLogger(__name__)
 MISSING_BYTES = MISSING.encode()
 
 
+#: Schema extensions whose effect a plan reproduces: caches, error shaping (plans answer only error-free
+#: requests) and introspection refusal (plans never cover introspection). An extension outside this list —
+#: a depth limit, a cost analysis, tracing — must be taught to the compiled path before it is switched on.
+SAFE_EXTENSIONS = ("ParserCache", "ValidationCache", "MaskUnexpectedErrors", "ErrorCodes", "DisableIntrospection")
+
+
 class CompiledQueries:
     """Compiled execution of the read queries :mod:`graphql_app.compiled.mappings` covers."""
 
-    def __init__(self, schema: GraphQLSchema, *, maxsize: int = 512) -> None:
-        self.schema = schema
+    def __init__(self, schema: strawberry.Schema, *, maxsize: int = 512) -> None:
+        for extension in schema.extensions:
+            name = getattr(extension, "__name__", type(extension).__name__)
+            if name not in SAFE_EXTENSIONS:
+                raise RuntimeError(f"compiled query plans do not apply the schema extension {name}")
+        self.schema: GraphQLSchema = schema._schema
         self.maxsize = maxsize
         self._plans: OrderedDict[tuple[str, str | None], OperationPlan | None] = OrderedDict()
         self.served = 0  # requests answered by a plan (tests check the path really ran)
@@ -116,8 +128,13 @@ def _permitted(plan: OperationPlan, context: Context) -> bool:
     info = SimpleNamespace(context=context)
     for permission_class in plan.permission_classes:
         try:
-            if not permission_class().has_permission(None, info):
-                return False
+            allowed = permission_class().has_permission(None, info)
         except Exception:
+            return False
+        if inspect.isawaitable(allowed):  # an async permission: let Strawberry await it
+            if inspect.iscoroutine(allowed):
+                allowed.close()
+            return False
+        if not allowed:
             return False
     return True
