@@ -65,7 +65,6 @@ class MatchgraphGraphQL(GraphQL):
             and isinstance(request, Request)
             and request.method == "POST"
             and getattr(self.app_state, "compiled_queries", None) is not None
-            and getattr(self.app_state, "response_cache", None) is None  # the cache lives in execute_single
         ):
             response = await self._compiled_response(request)
             if response is not None:
@@ -91,10 +90,24 @@ class MatchgraphGraphQL(GraphQL):
         context = await self.get_context(request, response=None)
         if context.principal is None:
             return None
-        data = await self.app_state.compiled_queries.execute_to_json(body["query"], operation_name, variables, context)
+        query = body["query"]
+        cache: ResponseCache | None = self.app_state.response_cache
+        key = version = None
+        if cache is not None:
+            if operation_kind(query, operation_name) != "query":
+                return None  # mutations invalidate the cache on Strawberry's path
+            key = "json:" + cache.key(query, operation_name, variables, context.principal)
+            cached = cache.get(key)
+            if cached is not None:
+                return Response(cached, media_type="application/json")
+            version = cache.version
+        data = await self.app_state.compiled_queries.execute_to_json(query, operation_name, variables, context)
         if data is None:
             return None
-        return Response(b'{"data":' + data + b"}", media_type="application/json")
+        content = b'{"data":' + data + b"}"
+        if cache is not None:
+            cache.put(key, version, content)
+        return Response(content, media_type="application/json")
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         ensure_error_codes(result.errors)  # parse errors can bypass the schema extensions
