@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.db.models import companies, grants, jobs, members, organisations
@@ -15,18 +17,49 @@ from resolvers.loaders.rows_by_match import FeedbackByMatchLoader, OutcomeByMatc
 
 
 class Loaders:
-    """The loaders of one request, created lazily on first use."""
+    """The loaders of one request, each created on first use (most requests need one or two of the ten)."""
 
     def __init__(self, db: Database, principal: Principal) -> None:
-        self.grant_by_id = RowsByIdLoader(db, grants, GRANT_COLUMNS)
-        self.company_by_id = RowsByIdLoader(
-            db, companies, COMPANY_COLUMNS, scope=lambda query: scoped(query, companies, principal)
-        )
-        self.grant_matches_by_company = GrantMatchesByCompanyLoader(db, principal)
-        self.organisation_by_id = RowsByIdLoader(db, organisations, ORGANISATION_COLUMNS)
-        self.job_by_id = RowsByIdLoader(db, jobs, list(jobs.c))
-        self.member_by_id = RowsByIdLoader(db, members, MEMBER_COLUMNS)
-        self.outcome_by_match = OutcomeByMatchLoader(db)
-        self.feedback_by_match = FeedbackByMatchLoader(db)
-        self.job_matches_by_job = JobMatchesByParentLoader(db, principal, "job_id")
-        self.job_matches_by_member = JobMatchesByParentLoader(db, principal, "member_id")
+        self.db = db
+        self.principal = principal
+
+    @functools.cached_property
+    def grant_by_id(self) -> RowsByIdLoader:
+        return RowsByIdLoader(self.db, grants, GRANT_COLUMNS)
+
+    @functools.cached_property
+    def company_by_id(self) -> RowsByIdLoader:
+        principal = self.principal
+        return RowsByIdLoader(self.db, companies, COMPANY_COLUMNS, scope=lambda q: scoped(q, companies, principal))
+
+    @functools.cached_property
+    def grant_matches_by_company(self) -> GrantMatchesByCompanyLoader:
+        return GrantMatchesByCompanyLoader(self.db, self.principal)
+
+    @functools.cached_property
+    def organisation_by_id(self) -> RowsByIdLoader:
+        return RowsByIdLoader(self.db, organisations, ORGANISATION_COLUMNS)
+
+    @functools.cached_property
+    def job_by_id(self) -> RowsByIdLoader:
+        return RowsByIdLoader(self.db, jobs, list(jobs.c))
+
+    @functools.cached_property
+    def member_by_id(self) -> RowsByIdLoader:
+        return RowsByIdLoader(self.db, members, MEMBER_COLUMNS)
+
+    @functools.cached_property
+    def outcome_by_match(self) -> OutcomeByMatchLoader:
+        return OutcomeByMatchLoader(self.db)
+
+    @functools.cached_property
+    def feedback_by_match(self) -> FeedbackByMatchLoader:
+        return FeedbackByMatchLoader(self.db)
+
+    @functools.cached_property
+    def job_matches_by_job(self) -> JobMatchesByParentLoader:
+        return JobMatchesByParentLoader(self.db, self.principal, "job_id")
+
+    @functools.cached_property
+    def job_matches_by_member(self) -> JobMatchesByParentLoader:
+        return JobMatchesByParentLoader(self.db, self.principal, "member_id")

@@ -250,3 +250,12 @@ async def test_what_plans_do_not_cover_runs_through_the_resolvers(two_apps, matc
     for query, variables in uncovered:
         body = await assert_same(two_apps, ADMIN_A, query, variables, compiled=False)
         assert not body.get("errors"), body
+
+
+def test_every_mapped_field_is_compared_here():
+    """A field added to the mappings must be added to the queries above (so both paths are compared on it)."""
+    from graphql_app.compiled.mappings import COMPANY_FIELDS, GRANT_FIELDS, GRANT_MATCH_FIELDS, QUERY_FIELDS
+
+    asked = set((PAGE + SHAPES + DEEP + SINGLE + GRANT_ALL + COMPANY_ALL + MATCH_FIELDS).replace("{", " ").split())
+    for mapping in (GRANT_FIELDS, COMPANY_FIELDS, GRANT_MATCH_FIELDS, QUERY_FIELDS):
+        assert set(mapping) <= {word.split("(")[0] for word in asked}, set(mapping) - asked
