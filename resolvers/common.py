@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import enum
 from collections.abc import Callable
@@ -14,7 +13,9 @@ from sqlalchemy.engine import Row
 
 from graphql_app import validation
 from graphql_app.db.engine import Database
-from graphql_app.errors import BadUserInput
+from graphql_app.services.pages import decode_offset_cursor, encode_offset_cursor
+
+__all__ = ["decode_offset_cursor", "encode_offset_cursor", "input_fields", "offset_page"]
 
 
 def input_fields(data: Any) -> dict[str, Any]:
@@ -33,23 +34,6 @@ def _plain(value: Any, name: str) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return input_fields(value)
     return value
-
-
-def encode_offset_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o1|{offset}".encode()).decode().rstrip("=")
-
-
-def decode_offset_cursor(value: str | None) -> int:
-    """The offset after the item a cursor names (0 without a cursor; "" counts as none, as in match lists)."""
-    if not value:
-        return 0
-    try:
-        tag, offset = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode().split("|")
-        if tag != "o1" or int(offset) < 0:
-            raise ValueError(tag)
-        return int(offset) + 1
-    except (ValueError, UnicodeDecodeError):
-        raise BadUserInput(f"`after` cursor {value!r} is not valid for this list.", field="after") from None
 
 
 async def offset_page(db: Database, query: Select, *, first: int, after: str | None, to_node: Callable[[Row], Any]):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import Table
+
 from graphql_app import validation
 from graphql_app.compiled.plan import FieldPlan, SelectionPlan
 from graphql_app.compiled.sql import (
@@ -23,9 +25,11 @@ from graphql_app.compiled.sql import (
     json_object,
     literal,
     match_cursor,
+    offset_cursor,
 )
+from graphql_app.db.models import companies, grant_matches, grants
 from graphql_app.errors import MatchgraphError
-from graphql_app.services.pages import MatchCursor
+from graphql_app.services.pages import MatchCursor, decode_offset_cursor
 
 #: Renders one field of an object whose row is ``alias``; returns a SQL expression of its JSON value.
 FieldRenderer = Callable[[FieldPlan, str, SqlWriter], str]
@@ -134,91 +138,117 @@ def bind_grant_match_connection(args: dict) -> tuple[dict, tuple]:
     return values, (args["status"], min_score is not None, after is not None)
 
 
-def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable[[str], str] | None) -> str:
-    """A ``GrantMatchConnection`` as ``fetch_grant_match_pages`` pages it: open grants only, tenant-scoped,
-    ``(score DESC, id)`` keyset order, the filtered total counted before the cursor."""
-    bound = writer.bound(field)
-    status = bound["status"]
-    extra = []
-    if status == "ACTIVE":
-        extra.append("NOT {m}.is_dismissed")
-    elif status == "SAVED":
-        extra.append("{m}.is_saved")
-    elif status == "DISMISSED":
-        extra.append("{m}.is_dismissed")
-    if bound["min_score"] is not None:
-        extra.append("{m}.score >= " + writer.param(field, "min_score", "float8"))
-    now = writer.now_param
-
-    def filtered(m: str, g: str) -> str:
-        conditions = [
-            f"({g}.deadline IS NULL OR {g}.deadline >= {now})",
-            writer.tenant_condition(m),
-            *(condition.format(m=m) for condition in extra),
-        ]
-        if parent is not None:
-            conditions.append(parent(m))
-        return f"grant_matches {m} JOIN grants {g} ON {g}.id = {m}.grant_id WHERE " + " AND ".join(conditions)
-
-    totals = [writer.alias("m"), writer.alias("g")]
-    pairs = []
+def _connection(
+    field: FieldPlan,
+    writer: SqlWriter,
+    *,
+    filtered: Callable[[str], str],
+    columns: Callable[[str], str],
+    order: Callable[[str], str],
+    cursor: Callable[[str], str],
+    after: Callable[[str], str] | None = None,
+    offset: Callable[[], str] | None = None,
+) -> str:
+    """A Relay connection over ``FROM … WHERE …`` (``filtered(alias)``): the page in ``order`` after a keyset
+    condition (``after``) or an ``offset``, ``first`` + 1 rows to know whether more follow, the total over the
+    whole filtered list, and ``cursor(alias)`` per row. One SQL expression of the connection's JSON."""
+    pairs: list[tuple[str, str]] = []
     for part in field.selection.fields:
         if part.name == "__typename":
             pairs.append((part.key, literal(field.selection.type_name)))
         elif part.name == "totalCount":
-            pairs.append((part.key, f"(SELECT count(*) FROM {filtered(*totals)})"))
+            pairs.append((part.key, f"(SELECT count(*) FROM {filtered(writer.alias('t'))})"))
     if len(pairs) == len(field.selection.fields):  # no page rows asked for
         return json_object(pairs)
 
-    m, g = writer.alias("m"), writer.alias("g")
-    first_param = writer.param(field, "first", "int")
-    keyset = ""
-    has_after = bound["after_id"] is not None
-    if has_after:
-        score, ident = writer.param(field, "after_score", "float8"), writer.param(field, "after_id", "uuid")
-        keyset = f" AND ({m}.score < {score} OR ({m}.score = {score} AND {m}.id > {ident}))"
+    a = writer.alias("p")
+    first = writer.param(field, "first", "int")
+    keyset = f" AND {after(a)}" if after is not None else ""
+    skip = f" OFFSET {offset()}" if offset is not None else ""
     page = (
-        f"SELECT {m}.*, row_number() OVER (ORDER BY {m}.score DESC, {m}.id) AS mg_rn, count(*) OVER () AS mg_n "
-        f"FROM (SELECT {m}.* FROM {filtered(m, g)}{keyset} "
-        f"ORDER BY {m}.score DESC, {m}.id LIMIT {first_param} + 1) {m}"
+        f"SELECT {a}.*, row_number() OVER (ORDER BY {order(a)}) AS mg_rn, count(*) OVER () AS mg_n "
+        f"FROM (SELECT {columns(a)} FROM {filtered(a)}{keyset} ORDER BY {order(a)}{skip} LIMIT {first} + 1) {a}"
     )
-    on_page = f"{m}.mg_rn <= {first_param}"
     rendered = dict(pairs)
     pairs = []
     for part in field.selection.fields:
         if part.key in rendered and part.name in ("__typename", "totalCount"):
             expr = rendered[part.key]
         elif part.name == "edges":
-            edge = _edge(part.selection, m, writer)
-            expr = f"coalesce(json_agg({edge} ORDER BY {m}.mg_rn) FILTER (WHERE {on_page}), '[]'::json)"
+            edge = _edge(part.selection, a, cursor(a), writer)
+            expr = f"coalesce(json_agg({edge} ORDER BY {a}.mg_rn) FILTER (WHERE {a}.mg_rn <= {first}), '[]'::json)"
         else:
-            expr = _page_info(part.selection, m, first_param, has_after)
+            expr = _page_info(part.selection, a, first, cursor(a), after is not None or offset is not None)
         pairs.append((part.key, expr))
     # GROUP BY (): exactly one row, also for an empty page; page rows appear only inside aggregates.
-    return f"(SELECT {json_object(pairs)} FROM ({page}) {m} GROUP BY ())"
+    return f"(SELECT {json_object(pairs)} FROM ({page}) {a} GROUP BY ())"
 
 
-def _edge(selection: SelectionPlan, m: str, writer: SqlWriter) -> str:
+def _edge(selection: SelectionPlan, a: str, cursor: str, writer: SqlWriter) -> str:
     pairs = []
     for part in selection.fields:
         if part.name == "__typename":
             pairs.append((part.key, literal(selection.type_name)))
         elif part.name == "cursor":
-            pairs.append((part.key, match_cursor(m)))
+            pairs.append((part.key, cursor))
         else:
-            pairs.append((part.key, render_selection(part.selection, m, writer)))
+            pairs.append((part.key, render_selection(part.selection, a, writer)))
     return json_object(pairs)
 
 
-def _page_info(selection: SelectionPlan, m: str, first: str, has_previous: bool) -> str:
+def _page_info(selection: SelectionPlan, a: str, first: str, cursor: str, has_previous: bool) -> str:
     expressions = {
-        "hasNextPage": f"coalesce(bool_or({m}.mg_rn > {first}), false)",
+        "hasNextPage": f"coalesce(bool_or({a}.mg_rn > {first}), false)",
         "hasPreviousPage": "true" if has_previous else "false",
-        "startCursor": f"max({match_cursor(m)}) FILTER (WHERE {m}.mg_rn = 1)",
-        "endCursor": f"max({match_cursor(m)}) FILTER (WHERE {m}.mg_rn = least({m}.mg_n, {first}))",
+        "startCursor": f"max({cursor}) FILTER (WHERE {a}.mg_rn = 1)",
+        "endCursor": f"max({cursor}) FILTER (WHERE {a}.mg_rn = least({a}.mg_n, {first}))",
         "__typename": literal(selection.type_name),
     }
     return json_object([(part.key, expressions[part.name]) for part in selection.fields])
+
+
+def _all_columns(table: Table) -> Callable[[str], str]:
+    """The table's columns but its embedding (never rendered; 1.5 kB a row to carry through the page)."""
+    names = [column.name for column in table.c if column.name != "embedding"]
+    return lambda alias: ", ".join(f"{alias}.{name}" for name in names)
+
+
+def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable[[str], str] | None) -> str:
+    """A ``GrantMatchConnection`` as ``fetch_grant_match_pages`` pages it: open grants only, tenant-scoped,
+    ``(score DESC, id)`` keyset order, the filtered total counted before the cursor."""
+    # Placeholders are taken where they are used: a part of the statement that is not rendered (no page rows
+    # asked for) must not leave parameters without a placeholder.
+    bound = writer.bound(field)
+    status_condition = {
+        "ACTIVE": "NOT {m}.is_dismissed",
+        "SAVED": "{m}.is_saved",
+        "DISMISSED": "{m}.is_dismissed",
+    }.get(bound["status"])
+
+    def filtered(m: str) -> str:
+        g = writer.alias("g")
+        conditions = [f"({g}.deadline IS NULL OR {g}.deadline >= {writer.now_param})", writer.tenant_condition(m)]
+        if status_condition is not None:
+            conditions.append(status_condition.format(m=m))
+        if bound["min_score"] is not None:
+            conditions.append(f"{m}.score >= {writer.param(field, 'min_score', 'float8')}")
+        if parent is not None:
+            conditions.append(parent(m))
+        return f"grant_matches {m} JOIN grants {g} ON {g}.id = {m}.grant_id WHERE " + " AND ".join(conditions)
+
+    def keyset(m: str) -> str:
+        score, ident = writer.param(field, "after_score", "float8"), writer.param(field, "after_id", "uuid")
+        return f"({m}.score < {score} OR ({m}.score = {score} AND {m}.id > {ident}))"
+
+    return _connection(
+        field,
+        writer,
+        filtered=filtered,
+        columns=_all_columns(grant_matches),
+        order=lambda m: f"{m}.score DESC, {m}.id",
+        cursor=match_cursor,
+        after=keyset if bound["after_id"] is not None else None,
+    )
 
 
 def _match_grant(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
@@ -319,8 +349,71 @@ def _query_grant_matches(field: FieldPlan, alias: str, writer: SqlWriter) -> str
     return f"CASE WHEN {visible} THEN {connection} ELSE {MISSING_JSON} END"
 
 
+def bind_offset_page(args: dict) -> tuple[dict, tuple]:
+    """``first``, ``after`` (an offset cursor) and the list's filters, as ``grants``/``companies`` check them."""
+    first = _checked(lambda: validation.page_size(args["first"]))
+    offset = _checked(lambda: decode_offset_cursor(args["after"]))
+    values = {"first": first, "offset": offset}
+    if "country" in args:
+        country = args["country"]
+        values["country"] = None if country is None else _checked(lambda: validation.country_code(country))
+    if "includeClosed" in args:
+        values["include_closed"] = bool(args["includeClosed"])
+    return values, (values.get("country") is not None, values.get("include_closed"), offset > 0)
+
+
+def _offset_connection(
+    field: FieldPlan, writer: SqlWriter, table: Table, where: Callable[[str], str], order: Callable[[str], str]
+) -> str:
+    """A catalogue list paged like ``resolvers.common.offset_page``: ``o1|n`` cursors, OFFSET/LIMIT."""
+    bound = writer.bound(field)
+    placeholder: list[str] = []
+
+    def offset() -> str:
+        if not placeholder:
+            placeholder.append(writer.param(field, "offset", "bigint"))
+        return placeholder[0]
+
+    def cursor(a: str) -> str:
+        position = f"{offset()} + {a}.mg_rn - 1" if bound["offset"] else f"{a}.mg_rn - 1"
+        return offset_cursor(position)
+
+    return _connection(
+        field,
+        writer,
+        filtered=lambda a: f"{table.name} {a} WHERE {where(a)}",
+        columns=_all_columns(table),
+        order=order,
+        cursor=cursor,
+        offset=offset if bound["offset"] else None,
+    )
+
+
+def _query_grants(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    include_closed = writer.bound(field)["include_closed"]
+
+    def where(g: str) -> str:
+        return "TRUE" if include_closed else f"({g}.deadline IS NULL OR {g}.deadline >= {writer.now_param})"
+
+    return _offset_connection(field, writer, grants, where, lambda g: f"{g}.deadline ASC NULLS LAST, {g}.id")
+
+
+def _query_companies(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    country = writer.bound(field)["country"]
+
+    def where(c: str) -> str:
+        condition = writer.tenant_condition(c)
+        if country is not None:
+            condition += f" AND {c}.country = {writer.param(field, 'country', 'text')}"
+        return condition
+
+    return _offset_connection(field, writer, companies, where, lambda c: f"{c}.name, {c}.id")
+
+
 QUERY_FIELDS: dict[str, FieldRenderer] = {
     "company": _query_company,
+    "companies": _query_companies,
+    "grants": _query_grants,
     "grant": _query_grant,
     "grantMatch": _query_grant_match,
     "grantMatches": _query_grant_matches,
@@ -337,6 +430,10 @@ OBJECT_FIELDS: dict[str, dict[str, FieldRenderer]] = {
 CONNECTION_FIELDS: dict[str, frozenset[str]] = {
     "GrantMatchConnection": frozenset({"edges", "pageInfo", "totalCount"}),
     "GrantMatchEdge": frozenset({"cursor", "node"}),
+    "GrantConnection": frozenset({"edges", "pageInfo", "totalCount"}),
+    "GrantEdge": frozenset({"cursor", "node"}),
+    "CompanyConnection": frozenset({"edges", "pageInfo", "totalCount"}),
+    "CompanyEdge": frozenset({"cursor", "node"}),
     "PageInfo": frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}),
 }
 
@@ -351,6 +448,8 @@ def is_supported(type_name: str, field_name: str) -> bool:
 #: Argument-bearing fields and their binders (a supported field with arguments must have one).
 BINDERS: dict[tuple[str, str], FieldBinder] = {
     ("Query", "company"): bind_id,
+    ("Query", "companies"): bind_offset_page,
+    ("Query", "grants"): bind_offset_page,
     ("Query", "grant"): bind_id,
     ("Query", "grantMatch"): bind_id,
     ("Query", "grantMatches"): bind_root_grant_matches,

@@ -125,6 +125,11 @@ def match_cursor(alias: str) -> str:
     return f"rtrim(translate(encode({raw}, 'base64'), E'+/\\n', '-_'), '=')"
 
 
+def offset_cursor(position: str) -> str:
+    """``encode_offset_cursor(position)`` in SQL."""
+    return f"rtrim(translate(encode(convert_to('o1|' || ({position})::text, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+
+
 def json_object(pairs: list[tuple[str, str]]) -> str:
     """``json_build_object`` of (response key, SQL expression) pairs; keys are GraphQL names (no quoting)."""
     return "json_build_object(" + ", ".join(f"'{key}', {expr}" for key, expr in pairs) + ")"

@@ -54,6 +54,25 @@ class MatchCursor:
             raise BadUserInput(f"`after` cursor {value!r} is not valid for this list.", field="after") from None
 
 
+def encode_offset_cursor(offset: int) -> str:
+    """The cursor of the item at ``offset`` of an ordered catalogue list (unpadded URL-safe base64 of
+    ``o1|<offset>``; compiled plans build the same in SQL)."""
+    return base64.urlsafe_b64encode(f"o1|{offset}".encode()).decode().rstrip("=")
+
+
+def decode_offset_cursor(value: str | None) -> int:
+    """The offset after the item a cursor names (0 without a cursor; "" counts as none, as in match lists)."""
+    if not value:
+        return 0
+    try:
+        tag, offset = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode().split("|")
+        if tag != "o1" or int(offset) < 0:
+            raise ValueError(tag)
+        return int(offset) + 1
+    except (ValueError, UnicodeDecodeError):
+        raise BadUserInput(f"`after` cursor {value!r} is not valid for this list.", field="after") from None
+
+
 @dataclass(frozen=True)
 class PageRequest:
     first: int

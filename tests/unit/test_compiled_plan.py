@@ -43,7 +43,7 @@ def test_fragments_and_aliases_merge_into_response_order():
         'mutation { calculateGrantMatches(companyId: "x") { id } }',
         '{ grantMatch(id: "x") { id @skip(if: true) } }',
         'query Q @deprecated { grantMatch(id: "x") { id } }',
-        "{ companies { totalCount } }",  # not mapped
+        "{ grantMatchStats { total } }",  # not mapped
         '{ grantMatch(id: "x") { id } me { subject } }',  # one field not mapped: the whole operation
         "{ __schema { queryType { name } } }",
     ],
