@@ -12,12 +12,15 @@ import logging
 import os
 import platform
 import shutil
+import signal
+import socket
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import numpy as np
 
 from graphql_app.db.embedded import ensure_database, socket_dir_of, start_embedded_postgres
@@ -506,3 +510,68 @@ async def table_sizes(conn: asyncpg.Connection, *tables: str) -> dict[str, str]:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# --- server subprocesses -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerSubprocess:
+    """A server started at once in a subprocess on 127.0.0.1 (its output in ``<log_dir>/<name>.log``), ready
+    once ``wait_ready(probe)`` returns; ``stop()`` ends it (and only it)."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int, log_dir: Path) -> None:
+        self.name = name
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_path = log_dir / f"{name}.log"
+        self.startup_s: float | None = None
+        self._log = self.log_path.open("wb")
+        self._started = time.perf_counter()
+        self.proc = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=log_dir)
+
+    def wait_ready(self, probe: Callable[[httpx.Client, str], bool], timeout: float = 180.0) -> float:
+        """Seconds from start until ``probe(client, base_url)`` held; raises if the process exits or times out."""
+        deadline = self._started + timeout
+        with httpx.Client(timeout=5) as client:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+                with suppress(httpx.HTTPError):
+                    if probe(client, self.base_url):
+                        break
+                if time.perf_counter() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{self.name} not ready after {timeout} s:\n{self.log_tail()}")
+                time.sleep(0.2)
+        self.startup_s = round(time.perf_counter() - self._started, 2)
+        return self.startup_s
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-3000:]
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+def healthz_ok(client: httpx.Client, base_url: str) -> bool:
+    return client.get(base_url + "/healthz").status_code == 200

@@ -17,9 +17,6 @@ import itertools
 import multiprocessing
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,11 +31,14 @@ import psutil
 
 from bench.common import (
     BenchDatabase,
+    ServerSubprocess,
     copy_companies,
     copy_grant_matches,
     copy_grants,
     drop_grants_hnsw_index,
     fmt_ms,
+    free_port,
+    healthz_ok,
     machine_info,
     markdown_table,
     ms_since,
@@ -285,12 +285,6 @@ def run_loadgen(*args: Any) -> dict[str, Any]:
 # --- the server ----------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def matchgraph_command() -> list[str]:
     script = Path(sys.executable).with_name("matchgraph")
     if script.exists():
@@ -299,63 +293,23 @@ def matchgraph_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "graphql_app.cli"]
 
 
-class ServerProcess:
-    """``matchgraph serve`` on 127.0.0.1 against the bench database, in a subprocess."""
-
-    def __init__(self, bench_db: BenchDatabase, log_dir: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / "server.log"
-        env = {
-            **os.environ,
-            "MATCHGRAPH_DATABASE_URL": bench_db.url,
-            "MATCHGRAPH_JWT_SECRET": JWT_SECRET,
-            "MATCHGRAPH_DATA_DIR": str(log_dir),
-            "MATCHGRAPH_LOG_LEVEL": "warning",  # no per-request access log
-            "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1",
-        }
-        self._log = self.log_path.open("wb")
-        started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [*matchgraph_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=log_dir,
-        )
-        self.startup_s = self._wait_healthy(started)
-
-    def _wait_healthy(self, started: float, timeout: float = 120.0) -> float:
-        deadline = started + timeout
-        with httpx.Client(timeout=2) as client:
-            while time.perf_counter() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-                try:
-                    if client.get(self.base_url + "/healthz").status_code == 200:
-                        return time.perf_counter() - started
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.25)
-        self.stop()
-        raise RuntimeError(f"server not healthy after {timeout} s:\n{self.log_tail()}")
-
-    def log_tail(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-3000:]
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
+def start_server(bench_db: BenchDatabase, log_dir: Path) -> ServerSubprocess:
+    """``matchgraph serve`` on 127.0.0.1 against the bench database, ready (``/healthz``)."""
+    env = {
+        **os.environ,
+        "MATCHGRAPH_DATABASE_URL": bench_db.url,
+        "MATCHGRAPH_JWT_SECRET": JWT_SECRET,
+        "MATCHGRAPH_DATA_DIR": str(log_dir),
+        "MATCHGRAPH_LOG_LEVEL": "warning",  # no per-request access log
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    port = free_port()
+    server = ServerSubprocess(
+        "server", [*matchgraph_command(), "serve", "--host", "127.0.0.1", "--port", str(port)], env, port, log_dir
+    )
+    server.wait_ready(healthz_ok, timeout=120.0)
+    return server
 
 
 # --- the run -------------------------------------------------------------------------------------------------
@@ -380,7 +334,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["statements_per_request"] = await count_page_statements(bench_db, jobs)
         tokens = tokens_for({tenant for _, tenant in jobs})
         log_dir = Path(tempfile.mkdtemp(prefix="mg-bench-server-"))
-        server = ServerProcess(bench_db, log_dir)
+        server = start_server(bench_db, log_dir)
         try:
             results["server_startup_s"] = round(server.startup_s, 2)
             runs = []

@@ -50,7 +50,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -72,7 +71,9 @@ import psutil
 
 from bench.common import (
     BenchDatabase,
+    ServerSubprocess,
     fmt_ms,
+    free_port,
     machine_info,
     markdown_table,
     percentiles,
@@ -84,7 +85,6 @@ from bench.frontend_page import (
     JWT_SECRET,
     PAGE_QUERY,
     SEED,
-    free_port,
     load_frontend_dataset,
     matchgraph_command,
     request_body,
@@ -252,10 +252,9 @@ def ensure_postgraphile(timeout: float = 120.0) -> dict[str, Any]:
 # --- the servers ---------------------------------------------------------------------------------------------
 
 
-class Server:
-    """A server subprocess on 127.0.0.1, started at once and ready once ``wait_ready()`` returns (``probe``
-    succeeded); ``stop()`` ends it (and only it). ``kind`` is which GraphQL schema it serves (``A`` or ``B``);
-    its Postgres sessions carry ``app_name`` and log in as ``db_user``."""
+class Server(ServerSubprocess):
+    """A server subprocess, started at once; ``kind`` is which GraphQL schema it serves (``A`` or ``B``); its
+    Postgres sessions carry ``app_name`` and log in as ``db_user``."""
 
     def __init__(
         self,
@@ -270,52 +269,14 @@ class Server:
         app_name: str,
         db_user: str = "postgres",
     ) -> None:
-        self.name = name
+        super().__init__(name, argv, env, port, log_dir)
         self.kind = kind
         self.app_name = app_name
         self.db_user = db_user
-        self.port = port
         self.probe = probe
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.log_path = log_dir / f"{name}.log"
-        self.startup_s: float | None = None
-        self._log = self.log_path.open("wb")
-        self._started = time.perf_counter()
-        self.proc = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=log_dir)
 
-    def wait_ready(self, timeout: float = 180.0) -> None:
-        deadline = self._started + timeout
-        with httpx.Client(timeout=5) as client:
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if self.probe(client, self.base_url):
-                        break
-                if time.perf_counter() > deadline:
-                    raise RuntimeError(f"{self.name} not ready after {timeout} s:\n{self.log_tail()}")
-                time.sleep(0.2)
-        self.startup_s = round(time.perf_counter() - self._started, 2)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def log_tail(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-3000:]
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
+    def wait_ready(self, timeout: float = 180.0) -> float:  # type: ignore[override]
+        return super().wait_ready(self.probe, timeout)
 
 
 def start_matchgraph(bench_db: BenchDatabase, log_dir: Path, *, cache: bool = False) -> Server:
