@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -72,21 +73,23 @@ class MatchgraphGraphQL(GraphQL):
         return await super().run(request, context, root_value)
 
     async def _compiled_response(self, request: Request) -> Response | None:
-        headers = request.headers
-        if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        # Exactly the requests Strawberry would parse as one JSON operation (its own content-type test) and
+        # answer without a streaming transport; anything else, and any doubt, takes Strawberry's path.
+        content_type, _ = parse_content_type(request.headers.get("content-type") or "")
+        if "application/json" not in content_type or self._get_stream_transport_from_headers(request.headers):
             return None
-        accept = headers.get("accept", "")
-        if "text/event-stream" in accept or "multipart/mixed" in accept:
-            return None  # streaming transports stay with Strawberry
         try:
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
             return None
-        if not isinstance(body, dict) or body.get("extensions") or not isinstance(body.get("query"), str):
+        if not isinstance(body, dict) or body.get("extensions") not in (None, {}):
+            return None
+        if not isinstance(body.get("query"), str):
             return None
         variables, operation_name = body.get("variables"), body.get("operationName")
         if not isinstance(variables, dict | None) or not isinstance(operation_name, str | None):
             return None
+        request.state.compiled_plan_tried = True  # a plan that hands back is not run again in execute_single
         context = await self.get_context(request, response=None)
         if context.principal is None:
             return None
@@ -120,6 +123,8 @@ class MatchgraphGraphQL(GraphQL):
             super().execute_single, request, request_adapter, sub_response, context, root_value, request_data
         )
         compiled: CompiledQueries | None = getattr(self.app_state, "compiled_queries", None)
+        if getattr(request.state, "compiled_plan_tried", False):
+            compiled = None
         if compiled is not None and (request_adapter.method == "POST" or self.allow_queries_via_get):
 
             async def run() -> ExecutionResult:
@@ -133,7 +138,8 @@ class MatchgraphGraphQL(GraphQL):
         if cache is None:
             return await run()
         kind = operation_kind(request_data.query, request_data.operation_name)
-        if kind == "mutation":
+        may_write = request_adapter.method == "POST" and context.principal is not None and context.auth_error is None
+        if kind == "mutation" and may_write:  # an anonymous or refused mutation writes nothing: keep the cache
             # Before: reads running alongside the write are not served old entries and cannot store theirs
             # for long; after: nothing computed before the commit survives it.
             cache.invalidate()

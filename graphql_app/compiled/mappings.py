@@ -88,8 +88,9 @@ def _row_of(table: str, prefix: str, condition: Callable[[str], str], field: Fie
 
 
 def _days_left(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
-    # whole_days_left: floor of the exact difference in days (NULL for rolling calls).
-    return f"floor(extract(epoch FROM ({alias}.deadline - {writer.now_param})) / 86400)::int"
+    # whole_days_left's float steps: seconds as a double (correctly rounded, as timedelta.total_seconds()),
+    # divided by 86400 in doubles, floored (NULL for rolling calls).
+    return f"floor(extract(epoch FROM ({alias}.deadline - {writer.now_param}))::float8 / 86400)::int"
 
 
 def _is_open(field: FieldPlan, alias: str, writer: SqlWriter) -> str:

@@ -31,6 +31,9 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 #: PostgreSQL's json_build_object takes at most 100 arguments: 50 keys per object.
 MAX_KEYS_PER_OBJECT = 50
+#: Fragments can multiply a small document into an exponential number of fields; past this many response
+#: fields an operation is left to the resolvers (which stop at the first error instead of rendering SQL).
+MAX_FIELDS_PER_PLAN = 2000
 
 
 class NotCompilable(Exception):
@@ -109,6 +112,7 @@ class _Compiler:
         self.fragments = fragments
         self.is_supported = is_supported
         self.permission_classes: list[type] = []
+        self.fields = 0
 
     def selection(self, object_type: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode]) -> SelectionPlan:
         grouped: dict[str, list[FieldNode]] = {}
@@ -156,6 +160,9 @@ class _Compiler:
         return False
 
     def _field(self, object_type: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldPlan:
+        self.fields += 1
+        if self.fields > MAX_FIELDS_PER_PLAN:
+            raise NotCompilable("too many fields")
         node = nodes[0]
         name = node.name.value
         if name == "__typename":

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from graphql import Undefined, VariableNode, value_from_ast
+from graphql import Undefined, VariableNode, is_non_null_type, value_from_ast
 
 from graphql_app.auth import Principal
 from graphql_app.compiled.plan import FieldPlan
@@ -65,6 +65,8 @@ def argument_values(field_plan: FieldPlan, variables: dict[str, Any]) -> dict[st
             value = value_from_ast(node, argument.type, variables)
         if value is Undefined:
             value = None
+        if value is None and is_non_null_type(argument.type):
+            raise Fallback  # an explicit null for a non-null argument: graphql-core reports it
         values[name] = value.value if isinstance(value, enum.Enum) else value
     return values
 

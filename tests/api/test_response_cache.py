@@ -93,3 +93,20 @@ async def test_a_change_announced_by_another_process_invalidates(cached, pg_sock
             break
         await asyncio.sleep(0.02)
     assert node["isSaved"] is True
+
+
+async def test_mutations_without_a_valid_token_do_not_empty_the_cache(cached):
+    http, cache = cached
+    admin = GraphQLClient(http, token_for("tenant-a", ("ORG_ADMIN",)))
+    company = await create_company(admin)
+    await admin.data(PAGE, {"c": company["id"]})
+    version = cache.version
+    mutation = (
+        'mutation { applyGrantMatchAction(matchId: "00000000-0000-0000-0000-000000000000", action: SAVE) { id } }'
+    )
+    for client in (GraphQLClient(http, None), GraphQLClient(http, "not-a-token")):
+        assert await client.error_code(mutation) == "UNAUTHENTICATED"
+    assert cache.version == version
+    with count_statements() as log:
+        await admin.data(PAGE, {"c": company["id"]})
+    assert log.count == 0  # still served from the cache
