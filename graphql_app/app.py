@@ -264,7 +264,11 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     if services is not None:
         app.state.services = services
     app.state.verifier = TokenVerifier(settings)
-    app.state.response_cache = ResponseCache(ttl=settings.response_cache_ttl) if settings.response_cache else None
+    app.state.response_cache = (
+        ResponseCache(ttl=settings.response_cache_ttl, max_entries=settings.response_cache_entries)
+        if settings.response_cache
+        else None
+    )
     schema = build_schema(introspection=settings.introspection)
     app.state.compiled_queries = CompiledQueries(schema) if settings.compiled_queries else None
     graphql = MatchgraphGraphQL(

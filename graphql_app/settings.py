@@ -41,6 +41,7 @@ class Settings:
     max_subscriptions_per_connection: int = 20
     response_cache: bool = False
     response_cache_ttl: float = 30.0
+    response_cache_entries: int = 10_000
     compiled_queries: bool = True
 
     @property
@@ -86,5 +87,6 @@ def load_settings() -> Settings:
         max_subscriptions_per_connection=int(env("MATCHGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION") or 20),
         response_cache=_bool("MATCHGRAPH_RESPONSE_CACHE", False),
         response_cache_ttl=float(env("MATCHGRAPH_RESPONSE_CACHE_TTL") or 30),
+        response_cache_entries=int(env("MATCHGRAPH_RESPONSE_CACHE_ENTRIES") or 10_000),
         compiled_queries=_bool("MATCHGRAPH_COMPILED_QUERIES", True),
     )
