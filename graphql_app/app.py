@@ -94,23 +94,20 @@ class MatchgraphGraphQL(GraphQL):
         if context.principal is None:
             return None
         query = body["query"]
+
+        async def answer() -> bytes | None:
+            data = await self.app_state.compiled_queries.execute_to_json(query, operation_name, variables, context)
+            return None if data is None else b'{"data":' + data + b"}"
+
         cache: ResponseCache | None = self.app_state.response_cache
-        key = version = None
-        if cache is not None:
-            if operation_kind(query, operation_name) != "query":
-                return None  # mutations invalidate the cache on Strawberry's path
+        if cache is None:
+            content = await answer()
+        elif operation_kind(query, operation_name) != "query":
+            return None  # mutations invalidate the cache on Strawberry's path
+        else:
             key = "json:" + cache.key(query, operation_name, variables, context.principal)
-            cached = cache.get(key)
-            if cached is not None:
-                return Response(cached, media_type="application/json")
-            version = cache.version
-        data = await self.app_state.compiled_queries.execute_to_json(query, operation_name, variables, context)
-        if data is None:
-            return None
-        content = b'{"data":' + data + b"}"
-        if cache is not None:
-            cache.put(key, version, content)
-        return Response(content, media_type="application/json")
+            content = await cache.get_or_compute(key, answer, keep=lambda content: content is not None)
+        return None if content is None else Response(content, media_type="application/json")
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         ensure_error_codes(result.errors)  # parse errors can bypass the schema extensions
@@ -151,14 +148,7 @@ class MatchgraphGraphQL(GraphQL):
         if kind != "query" or context.principal is None or context.auth_error is not None:
             return await run()
         key = cache.key(request_data.query, request_data.operation_name, request_data.variables, context.principal)
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-        version = cache.version
-        result = await run()
-        if not result.errors:
-            cache.put(key, version, result)
-        return result
+        return await cache.get_or_compute(key, run, keep=lambda result: not result.errors)
 
     async def _broadcast_change(self, context: Context) -> None:
         """Tell the other processes (their event hubs) that data changed."""

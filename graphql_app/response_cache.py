@@ -22,6 +22,7 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import OperationDefinitionNode, parse
@@ -84,6 +85,20 @@ class ResponseCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    async def get_or_compute(
+        self, key: str, compute: Callable[[], Awaitable[Any]], *, keep: Callable[[Any], bool]
+    ) -> Any:
+        """The entry for ``key``, or ``compute()``'s result, stored when ``keep(result)`` holds and the data
+        version did not move while it was computed."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        version = self.version
+        result = await compute()
+        if keep(result):
+            self.put(key, version, result)
+        return result
 
     def invalidate(self) -> None:
         """The data changed: nothing cached so far may be served."""
