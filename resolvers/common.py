@@ -15,8 +15,6 @@ from graphql_app import validation
 from graphql_app.db.engine import Database
 from graphql_app.services.pages import decode_offset_cursor, encode_offset_cursor
 
-__all__ = ["decode_offset_cursor", "encode_offset_cursor", "input_fields", "offset_page"]
-
 
 def input_fields(data: Any) -> dict[str, Any]:
     """A Strawberry input object as plain data: the fields the client set (UNSET left out), enums as their

@@ -30,8 +30,13 @@ from graphql_app.services.grant_matching import (
     score_catalogue_for_company,
     top_matches,
 )
-from graphql_app.services.pages import MatchCursor, MatchPage, PageRequest
-from resolvers.common import decode_offset_cursor, encode_offset_cursor
+from graphql_app.services.pages import (
+    MatchCursor,
+    MatchPage,
+    PageRequest,
+    decode_offset_cursor,
+    encode_offset_cursor,
+)
 from schema.connections import Connection, build_connection
 from schema.enums import GrantMatchAction, GrantMatchStatus
 from schema.types.computation import Computation

@@ -26,6 +26,7 @@ from graphql import (
     SelectionSetNode,
     VariableDefinitionNode,
     get_named_type,
+    is_leaf_type,
 )
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -176,12 +177,6 @@ class _Compiler:
         selection = None
         if isinstance(named, GraphQLObjectType):
             selection = self.selection(named, [n.selection_set for n in nodes if n.selection_set is not None])
-        elif not _is_leaf(named):
+        elif not is_leaf_type(named):
             raise NotCompilable(f"{named} is abstract")
         return FieldPlan(key, name, definition, node, selection)
-
-
-def _is_leaf(named) -> bool:
-    from graphql import GraphQLEnumType, GraphQLScalarType
-
-    return isinstance(named, GraphQLScalarType | GraphQLEnumType)
