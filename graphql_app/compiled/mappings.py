@@ -93,8 +93,13 @@ def _days_left(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     return f"floor(extract(epoch FROM ({alias}.deadline - {writer.now_param}))::float8 / 86400)::int"
 
 
+def _open_grant(g: str, writer: SqlWriter) -> str:
+    """:func:`graphql_app.services.grant_matching.open_grant_condition` for the grant row ``g``."""
+    return f"({g}.deadline IS NULL OR {g}.deadline >= {writer.now_param})"
+
+
 def _is_open(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
-    return f"({alias}.deadline IS NULL OR {alias}.deadline >= {writer.now_param})"
+    return _open_grant(alias, writer)
 
 
 GRANT_FIELDS: dict[str, FieldRenderer] = {
@@ -228,7 +233,7 @@ def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable
 
     def filtered(m: str) -> str:
         g = writer.alias("g")
-        conditions = [f"({g}.deadline IS NULL OR {g}.deadline >= {writer.now_param})", writer.tenant_condition(m)]
+        conditions = [_open_grant(g, writer), writer.tenant_condition(m)]
         if status_condition is not None:
             conditions.append(status_condition.format(m=m))
         if bound["min_score"] is not None:
@@ -394,7 +399,7 @@ def _query_grants(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     include_closed = writer.bound(field)["include_closed"]
 
     def where(g: str) -> str:
-        return "TRUE" if include_closed else f"({g}.deadline IS NULL OR {g}.deadline >= {writer.now_param})"
+        return "TRUE" if include_closed else _open_grant(g, writer)
 
     return _offset_connection(field, writer, grants, where, lambda g: f"{g}.deadline ASC NULLS LAST, {g}.id")
 
