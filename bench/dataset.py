@@ -73,6 +73,7 @@ from bench.common import (
     utc_now,
     vacuum_analyze,
 )
+from graphql_app.db.setup import to_asyncpg_dsn
 from graphql_app.demo.dataset import generate_demo_companies, generate_demo_grants
 from graphql_app.demo.talent_dataset import FIRST, LAST, ORGANISATIONS, SKILLS, VALUES
 from graphql_app.matching.belonging import DEFAULT_BELONGING_WEIGHTS, QUALITY_TIER_THRESHOLDS
@@ -175,19 +176,11 @@ def _random_subsets(rng: np.random.Generator, n: int, pool: int, low: int, high:
     return [sorted(row[:k]) for row, k in zip(order.tolist(), sizes.tolist(), strict=True)]
 
 
-def asyncpg_dsn(url: str) -> str:
-    """A plain ``postgresql://`` DSN for asyncpg from a SQLAlchemy URL (``?host=/socket/dir`` is kept)."""
-    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgresql+psycopg2://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix) :]
-    return url
-
-
 async def connect(url: str) -> asyncpg.Connection:
     """An asyncpg connection to ``url`` (SQLAlchemy or plain form) with pgvector's codec registered."""
     from pgvector.asyncpg import register_vector
 
-    conn = await asyncpg.connect(asyncpg_dsn(url))
+    conn = await asyncpg.connect(to_asyncpg_dsn(url))
     await register_vector(conn)
     return conn
 

@@ -32,6 +32,11 @@ def to_async_url(url: str) -> str:
     return url
 
 
+def to_asyncpg_dsn(url: str) -> str:
+    """A plain ``postgresql://`` DSN for asyncpg from any URL form :func:`to_async_url` accepts."""
+    return to_async_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 async def resolve_database_url(settings: Settings) -> str:
     """The SQLAlchemy URL to use: the configured one, or the embedded server (started on demand)."""
     if settings.database_url:
