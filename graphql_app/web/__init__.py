@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket edge: the GraphQL view, origins, compression, persisted documents, GraphiQL."""
