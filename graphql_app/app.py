@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -32,7 +33,9 @@ from graphql_app.matching.embeddings import load_embedder
 from graphql_app.response_cache import ResponseCache
 from graphql_app.settings import Settings, load_settings
 from graphql_app.web import graphiql
-from graphql_app.web.view import MatchgraphGraphQL
+from graphql_app.web.compression import Compression
+from graphql_app.web.origins import OriginPolicy
+from graphql_app.web.view import DocumentsSetting, MatchgraphGraphQL
 from schema import build_schema
 
 logger = logging.getLogger(__name__)
@@ -99,7 +102,11 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    app = Starlette(lifespan=lifespan)
+    origins = OriginPolicy.from_setting(settings.allowed_origins, development=settings.embedded)
+    middleware = [origins.cors_middleware()]
+    if settings.compression:
+        middleware.append(Middleware(Compression))
+    app = Starlette(lifespan=lifespan, middleware=middleware)
     if services is not None:
         app.state.services = services
     app.state.verifier = TokenVerifier(settings)
@@ -108,10 +115,14 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         if settings.response_cache
         else None
     )
-    schema = build_schema(introspection=settings.introspection)
+    schema = build_schema(introspection=settings.introspection, batch_max_operations=settings.batch_max_operations)
     app.state.compiled_queries = CompiledQueries(schema) if settings.compiled_queries else None
     graphql = MatchgraphGraphQL(
         app.state,
+        origins=origins,
+        documents=DocumentsSetting(
+            persisted_queries=settings.persisted_queries, trusted_only=settings.trusted_documents
+        ),
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         keep_alive=True,
@@ -123,7 +134,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     app.router.routes.extend(
         [
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the view answers what it does not serve with JSON
             WebSocketRoute("/graphql", graphql),
             graphiql.assets_mount(),
         ]

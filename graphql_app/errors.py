@@ -57,3 +57,27 @@ def is_client_safe(error: GraphQLError) -> bool:
 def should_mask_error(error: GraphQLError) -> bool:
     """Mask everything that is not client-safe (used by Strawberry's MaskErrors extension)."""
     return not is_client_safe(error)
+
+
+class PersistedQueryNotFound(MatchgraphError):
+    """A hash-only request for a document this server does not know; the client resends it with its text.
+
+    The message is Apollo's, which its persisted-queries link looks for."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound")
+
+
+class PersistedQueryNotSupported(MatchgraphError):
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotSupported")
+
+
+class DocumentNotTrusted(MatchgraphError):
+    """Trusted-documents mode: the document is not one the operator registered."""
+
+    code = "PERSISTED_QUERY_NOT_IN_LIST"

@@ -43,6 +43,12 @@ class Settings:
     response_cache_ttl: float = 30.0
     response_cache_entries: int = 10_000
     compiled_queries: bool = True
+    #: Raw MATCHGRAPH_ALLOWED_ORIGINS (None: unset; see graphql_app.web.origins.OriginPolicy.from_setting).
+    allowed_origins: str | None = None
+    compression: bool = True
+    persisted_queries: bool = True
+    trusted_documents: bool = False
+    batch_max_operations: int = 0
 
     @property
     def embedded(self) -> bool:
@@ -89,4 +95,9 @@ def load_settings() -> Settings:
         response_cache_ttl=float(env("MATCHGRAPH_RESPONSE_CACHE_TTL") or 30),
         response_cache_entries=int(env("MATCHGRAPH_RESPONSE_CACHE_ENTRIES") or 10_000),
         compiled_queries=_bool("MATCHGRAPH_COMPILED_QUERIES", True),
+        allowed_origins=env("MATCHGRAPH_ALLOWED_ORIGINS"),
+        compression=_bool("MATCHGRAPH_COMPRESSION", True),
+        persisted_queries=_bool("MATCHGRAPH_PERSISTED_QUERIES", True),
+        trusted_documents=_bool("MATCHGRAPH_TRUSTED_DOCUMENTS", False),
+        batch_max_operations=int(env("MATCHGRAPH_BATCH_MAX_OPERATIONS") or 0),
     )

@@ -260,8 +260,11 @@ class Subscription:
     )
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    """The schema with its extensions. Extensions are passed as classes: one instance per operation."""
+def build_schema(*, introspection: bool = True, batch_max_operations: int = 0) -> strawberry.Schema:
+    """The schema with its extensions. Extensions are passed as classes: one instance per operation.
+
+    ``batch_max_operations`` > 0 accepts HTTP batches (a JSON array of operations) of at most that many.
+    """
     extensions: list = [
         ParserCache(maxsize=512),
         ValidationCache(maxsize=512),
@@ -276,7 +279,10 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            batching_config={"max_operations": batch_max_operations} if batch_max_operations > 0 else None,
+        ),
     )
 
 

@@ -199,6 +199,56 @@ class GraphQLClient:
         return body["errors"][0]["extensions"]["code"]
 
 
+class LiveServer:
+    """The app served by uvicorn on a real loopback port, inside the test's event loop (shared services, so no
+    second model load): real HTTP and WebSocket clients, including other processes (Node, Chromium), reach it."""
+
+    def __init__(self, app: Any) -> None:
+        import socket
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.graphql_url = f"{self.url}/graphql"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
+        self._task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> LiveServer:
+        self._task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        await asyncio.wait_for(self._task, 15)
+
+
+@pytest.fixture
+async def live_server(services: AppServices, worker: ComputationWorker):
+    """Start the app on a loopback port with settings overridden: ``async with live_server(**overrides) as s``."""
+    import contextlib
+    import dataclasses
+
+    from graphql_app.app import create_app
+
+    @contextlib.asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[LiveServer]:
+        settings = dataclasses.replace(services.settings, run_worker=False, **overrides)
+        async with LiveServer(create_app(settings, services=services)) as server:
+            yield server
+
+    return start
+
+
 @pytest.fixture
 def as_admin(http: httpx.AsyncClient) -> GraphQLClient:
     """ORG_ADMIN of tenant-a."""

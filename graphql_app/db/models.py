@@ -324,9 +324,24 @@ class PlacementFeedback(Base):
     )
 
 
+class PersistedDocument(Base):
+    """A GraphQL document known by the SHA-256 of its text: registered by clients through automatic persisted
+    queries, or trusted by an operator from a manifest (trusted-documents mode runs only those)."""
+
+    __tablename__ = "persisted_documents"
+    sha256: Mapped[str] = mapped_column(Text, primary_key=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    trusted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="ck_persisted_documents_sha256"),)
+
+
 organisations = Organisation.__table__
 jobs = Job.__table__
 members = Member.__table__
 job_matches = JobMatch.__table__
 placement_outcomes = PlacementOutcome.__table__
 placement_feedback = PlacementFeedback.__table__
+persisted_documents = PersistedDocument.__table__

@@ -7,19 +7,22 @@ or mishandle binary frames.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
@@ -28,9 +31,12 @@ from strawberry.types.unset import UNSET, UnsetType
 from graphql_app.auth import bearer_token
 from graphql_app.compiled import CompiledQueries
 from graphql_app.context import AppServices, Context
-from graphql_app.errors import MatchgraphError
+from graphql_app.errors import MatchgraphError, PersistedQueryNotFound
 from graphql_app.response_cache import CHANGES_CHANNEL, ResponseCache, operation_kind
 from graphql_app.web import graphiql
+from graphql_app.web.documents import DocumentResolver
+from graphql_app.web.origins import OriginPolicy
+from graphql_app.web.websocket import LegacyWSHandler, TransportWSHandler
 from schema.extensions import ensure_error_codes
 
 logger = logging.getLogger(__name__)
@@ -50,10 +56,43 @@ class MatchgraphGraphQL(GraphQL):
     """Strawberry's ASGI view with our context (principal from the bearer token) and orjson encoding."""
 
     websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, app_state: Any, **kwargs: Any) -> None:
+    def __init__(self, app_state: Any, *, origins: OriginPolicy, documents: DocumentsSetting, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.app_state = app_state
+        self.origins = origins
+        self.documents_setting = documents
+        self._documents: DocumentResolver | None = None
+
+    @property
+    def documents(self) -> DocumentResolver:
+        """Resolves persisted and trusted documents (created on first use: the database opens at start-up)."""
+        if self._documents is None:
+            services: AppServices = self.app_state.services
+            self._documents = DocumentResolver(
+                services.db,
+                self.schema._schema,
+                persisted_queries=self.documents_setting.persisted_queries,
+                trusted_only=self.documents_setting.trusted_only,
+            )
+        return self._documents
+
+    async def __call__(self, scope, receive, send) -> None:
+        """As Strawberry's, but request errors it raises before execution answer JSON with a code."""
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = request_error_response(exc.reason, exc.status_code)
+        await response(scope, receive, send)
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        """The WebSocket origin check follows the same allowed origins as CORS."""
+        return self.origins.allows(origin)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from assets this server serves itself (no CDN)."""
@@ -86,18 +125,26 @@ class MatchgraphGraphQL(GraphQL):
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
             return None
-        if not isinstance(body, dict) or body.get("extensions") not in (None, {}):
+        if not isinstance(body, dict):
             return None
-        if not isinstance(body.get("query"), str):
+        extensions = body.get("extensions")
+        if extensions not in (None, {}) and not (
+            isinstance(extensions, dict) and extensions.keys() == {"persistedQuery"}
+        ):
             return None
         variables, operation_name = body.get("variables"), body.get("operationName")
         if not isinstance(variables, dict | None) or not isinstance(operation_name, str | None):
             return None
-        request.state.compiled_plan_tried = True  # a plan that hands back is not run again in execute_single
         context = await self.get_context(request, response=None)
         if context.principal is None:
             return None
-        query = body["query"]
+        try:
+            query = await self.documents.document(body.get("query"), extensions, context.principal)
+        except MatchgraphError as exc:
+            return refusal_response(exc)
+        if not isinstance(query, str):
+            return None
+        request.state.compiled_plan_tried = True  # a plan that hands back is not run again in execute_single
 
         async def answer() -> bytes | None:
             data = await self.app_state.compiled_queries.execute_to_json(query, operation_name, variables, context)
@@ -117,8 +164,33 @@ class MatchgraphGraphQL(GraphQL):
         ensure_error_codes(result.errors)  # parse errors can bypass the schema extensions
         return await super().process_result(request, result)
 
+    async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
+        """Resolve persisted and trusted documents first, for single, batched and streamed operations alike."""
+        if isinstance(request_data, list):
+            request_data = [await self._with_document(item, context, sub_response) for item in request_data]
+        else:
+            request_data = await self._with_document(request_data, context, sub_response)
+            if isinstance(request_data, RefusedRequest):
+                return refusal_result(request_data.refusal)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def _with_document(
+        self, request_data: GraphQLRequestData, context: Context, sub_response: Response
+    ) -> GraphQLRequestData:
+        try:
+            query = await self.documents.document(request_data.query, request_data.extensions, context.principal)
+        except MatchgraphError as exc:
+            if isinstance(exc, PersistedQueryNotFound):  # not a cacheable answer to a GET for a CDN
+                sub_response.headers["Cache-Control"] = "private, no-cache, must-revalidate"
+            return RefusedRequest(**vars(request_data), refusal=exc)
+        return dataclasses.replace(request_data, query=query)
+
     async def execute_single(self, request, request_adapter, sub_response, context: Context, root_value, request_data):
         """Serve read queries from the opt-in response cache; after a mutation, invalidate it everywhere."""
+        if isinstance(request_data, RefusedRequest):
+            return refusal_result(request_data.refusal)
         cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
         interpreted = functools.partial(
             super().execute_single, request, request_adapter, sub_response, context, root_value, request_data
@@ -191,3 +263,35 @@ class MatchgraphGraphQL(GraphQL):
         return Context(
             services=services, principal=principal, auth_error=auth_error, request=request, response=response
         )
+
+
+@dataclasses.dataclass
+class RefusedRequest(GraphQLRequestData):
+    """An operation of the request that will not run (an unknown persisted query, an untrusted document)."""
+
+    refusal: MatchgraphError | None = None
+
+
+def refusal_result(refusal: MatchgraphError) -> ExecutionResult:
+    return ExecutionResult(data=None, errors=[GraphQLError(refusal.message, extensions=refusal.extensions)])
+
+
+def refusal_response(refusal: MatchgraphError) -> Response:
+    headers = {"Cache-Control": "private, no-cache, must-revalidate"}
+    body = {"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+
+
+def request_error_response(message: str, status_code: int) -> Response:
+    """A request the GraphQL view refused before execution, as JSON with a code."""
+    code = {405: "METHOD_NOT_ALLOWED", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE"}.get(status_code, "BAD_REQUEST")
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentsSetting:
+    """How the view treats persisted documents (see :mod:`graphql_app.web.documents`)."""
+
+    persisted_queries: bool = True
+    trusted_only: bool = False

@@ -1,0 +1,43 @@
+"""Fixtures for tests that drive a live server with third-party clients (gql, Node's graphql-ws and Apollo)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.api.factories import create_company, create_grants, grant_input
+from tests.conftest import GraphQLClient, LiveServer, token_for
+
+
+@pytest.fixture
+def admin_token() -> str:
+    return token_for("tenant-a", ("ORG_ADMIN",))
+
+
+@pytest.fixture
+async def server(live_server) -> AsyncIterator[LiveServer]:
+    async with live_server() as server:
+        yield server
+
+
+@pytest.fixture
+async def company_id(server: LiveServer, admin_token: str) -> str:
+    """A company of tenant-a with five open grants to match, created through the live server's API."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        platform = GraphQLClient(http, token_for("platform", ("PLATFORM_ADMIN",)))
+        await create_grants(platform, [grant_input(f"Clean energy call {i}") for i in range(5)])
+        return (await create_company(GraphQLClient(http, admin_token)))["id"]
+
+
+CALCULATE = "mutation($c: ID!) { calculateGrantMatches(companyId: $c) { id status } }"
+FOLLOW = "subscription($id: ID!) { computation(id: $id) { id status progress resultCount } }"
+COMPLETED = "subscription { computationCompleted { id kind status } }"
+
+
+async def start_computation(server: LiveServer, token: str, company_id: str) -> str:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        data = await GraphQLClient(http, token).data(CALCULATE, {"c": company_id})
+    assert data["calculateGrantMatches"]["status"] == "QUEUED"
+    return data["calculateGrantMatches"]["id"]
