@@ -163,6 +163,49 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trust_documents(args: argparse.Namespace) -> int:
+    """Register a manifest's documents as trusted (all or nothing; every document must validate)."""
+    from graphql import GraphQLError, parse, validate
+
+    from graphql_app.db.engine import Database
+    from graphql_app.db.setup import DatabaseSetupError, migrate, resolve_database_url
+    from graphql_app.services.persisted_documents import ManifestError, documents_of_manifest, trust_documents
+    from schema import schema
+
+    try:
+        documents = documents_of_manifest(Path(args.manifest).read_text())
+    except (OSError, ManifestError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for sha256, body in documents.items():
+        try:
+            errors = validate(schema._schema, parse(body))
+        except GraphQLError as exc:
+            errors = [exc]
+        if errors:
+            print(f"error: document {sha256} is not valid against this schema: {errors[0].message}", file=sys.stderr)
+            return 1
+    settings = load_settings()
+
+    async def run() -> int:
+        url = await resolve_database_url(settings)
+        if settings.embedded:
+            await migrate(url)
+        db = Database(url, pool_size=1)
+        try:
+            return await trust_documents(db, documents, source=Path(args.manifest).name)
+        finally:
+            await db.dispose()
+
+    try:
+        count = asyncio.run(run())
+    except DatabaseSetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Trusted {count} documents from {args.manifest}.")
+    return 0
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from schema import schema
 
@@ -215,6 +258,17 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--grants", type=int, default=300, help="How many grants (default 300).")
     seed.add_argument("--companies", type=int, default=200, help="How many companies (default 200).")
     seed.set_defaults(func=cmd_seed_demo)
+
+    trust = sub.add_parser(
+        "trust-documents",
+        help="Register the documents of a manifest as trusted (MATCHGRAPH_TRUSTED_DOCUMENTS runs only those).",
+    )
+    trust.add_argument(
+        "manifest",
+        help="Apollo persisted-query manifest, a {sha256: document} JSON object (GraphQL Code Generator's "
+        "persisted documents) or a JSON list of documents.",
+    )
+    trust.set_defaults(func=cmd_trust_documents)
 
     exp = sub.add_parser("export-schema", help="Write the GraphQL schema (SDL).")
     exp.add_argument("--output", default="schema.graphql", help="File, or - for stdout (default schema.graphql).")

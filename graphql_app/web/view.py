@@ -94,6 +94,10 @@ class MatchgraphGraphQL(GraphQL):
         """The WebSocket origin check follows the same allowed origins as CORS."""
         return self.origins.allows(origin)
 
+    def should_render_graphql_ide(self, request) -> bool:
+        """A GET naming a persisted query (no `query` parameter) is an operation, not a browser visit."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from assets this server serves itself (no CDN)."""
         return graphiql.page(request)
