@@ -128,6 +128,15 @@ def cmd_token(args: argparse.Namespace) -> int:
     from graphql_app.auth import mint_token
 
     settings = load_settings()
+    if settings.jwt_algorithm == "HS256" and settings.resolved_jwt_secret(create=False) is None and settings.embedded:
+        # A new secret here would sign tokens that no running server accepts.
+        print(
+            f"error: no development secret at {settings.jwt_secret_file}. Run this command in the directory where "
+            "you ran `matchgraph serve` (or set MATCHGRAPH_DATA_DIR to that server's data directory, or "
+            "MATCHGRAPH_JWT_SECRET to its secret).",
+            file=sys.stderr,
+        )
+        return 1
     private_key = Path(args.private_key_file).read_text() if args.private_key_file else None
     try:
         token = mint_token(

@@ -55,14 +55,21 @@ class Settings:
         """True when no external database is configured and the embedded Postgres is used."""
         return not self.database_url
 
-    def resolved_jwt_secret(self) -> str | None:
-        """The HS256 secret; in embedded mode one is generated once and kept in the data dir."""
+    @property
+    def jwt_secret_file(self) -> Path:
+        """Where the embedded mode keeps its generated HS256 secret."""
+        return self.data_dir / "jwt-secret"
+
+    def resolved_jwt_secret(self, *, create: bool = True) -> str | None:
+        """The HS256 secret; in embedded mode one is generated once (``create``) and kept in the data dir."""
         if self.jwt_secret:
             return self.jwt_secret
         if self.jwt_algorithm != "HS256" or not self.embedded:
             return None
-        path = self.data_dir / "jwt-secret"
+        path = self.jwt_secret_file
         if not path.exists():
+            if not create:
+                return None
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)

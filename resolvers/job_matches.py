@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from strawberry.types import Info
@@ -107,14 +107,16 @@ async def jobs_page(
     after: AfterArg = None,
     include_closed: Annotated[bool, strawberry.argument(description="Also your organisation's closed jobs.")] = False,
 ) -> Connection[Job]:
-    """Open jobs of every organisation (and, on request, your organisation's closed ones), newest first."""
+    """Open jobs of every organisation (and, on request, your organisation's closed ones): your organisation's
+    first, then newest first."""
     viewer = info.context.viewer
     visible = jobs.c.is_open
     if include_closed:
         visible = (
             jobs.c.id.is_not(None) if viewer.is_platform_admin else visible | (jobs.c.tenant_id == viewer.tenant_id)
         )
-    query = select(*jobs.c).where(visible).order_by(jobs.c.created_at.desc(), jobs.c.id)
+    own_first = (jobs.c.tenant_id == viewer.tenant_id).desc()
+    query = select(*jobs.c).where(visible).order_by(own_first, jobs.c.created_at.desc(), jobs.c.id)
     return await offset_page(info.context.db, query, first=first, after=after, to_node=Job.from_row)
 
 
@@ -131,27 +133,8 @@ async def update_job(
 
 async def member(info: Info, id: MemberIdArg) -> Member:
     """Yourself; or, for an organisation, a member it has a match with; platform admins: anyone."""
-    viewer = info.context.viewer
-    member_id = validation.parse_uuid(id)
-    allowed = viewer.is_platform_admin or talent.is_member_self(viewer, member_id)
     async with info.context.db.reader() as conn:
-        if not allowed and viewer.has_any_role({Role.ORG_USER, Role.ORG_ADMIN}):
-            allowed = bool(
-                await conn.scalar(
-                    select(
-                        exists().where(
-                            job_matches.c.member_id == member_id, job_matches.c.tenant_id == viewer.tenant_id
-                        )
-                    )
-                )
-            )
-        row = (
-            (await conn.execute(select(*talent.MEMBER_COLUMNS).where(members.c.id == member_id))).first()
-            if allowed
-            else None
-        )
-    if row is None:
-        raise not_found("Member", id)
+        row = await talent.visible_member(conn, info.context.viewer, validation.parse_uuid(id))
     return Member.from_row(row)
 
 
@@ -245,19 +228,19 @@ async def compute_job_matches(
         raise BadUserInput("Give jobId, memberId or both.", field="jobId")
     jid = validation.parse_uuid(job_id, "jobId") if job_id is not None else None
     mid = validation.parse_uuid(member_id, "memberId") if member_id is not None else None
+    params = {"jobId": str(jid) if jid else None, "memberId": str(mid) if mid else None}
     async with info.context.db.reader() as conn:
         if jid is not None:
             job_row = (await conn.execute(select(jobs).where(jobs.c.id == jid))).first()
             if job_row is None or not talent.is_org_user(viewer, job_row.tenant_id):
                 raise not_found("Job", job_id)
-        if mid is not None:
-            exists_ = await conn.scalar(select(members.c.id).where(members.c.id == mid))
-            may = viewer.is_platform_admin or talent.is_member_self(viewer, mid) or jid is not None
-            if exists_ is None or not may:
+            if mid is not None and await conn.scalar(select(members.c.id).where(members.c.id == mid)) is None:
                 raise not_found("Member", member_id)
-    if jid is None and not (viewer.is_platform_admin or talent.is_member_self(viewer, mid)):
-        raise not_found("Member", member_id)
-    params = {"jobId": str(jid) if jid else None, "memberId": str(mid) if mid else None}
+        else:
+            await talent.visible_member(conn, viewer, mid)
+            if not (viewer.is_platform_admin or talent.is_member_self(viewer, mid)):
+                # An organisation scores a member it can see against its own open jobs only.
+                params["jobsOfTenant"] = viewer.tenant_id
     record = await computation_service.start_computation(
         info.context.db, viewer, viewer.tenant_id, computation_service.JOB_MATCHES, jid or mid, params
     )

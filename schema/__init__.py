@@ -97,7 +97,9 @@ class Query:
         resolver=talent_resolvers.job, permission_classes=AUTHENTICATED, description="An open job, or one of yours."
     )
     jobs: Connection[Job] = strawberry.field(
-        resolver=talent_resolvers.jobs_page, permission_classes=AUTHENTICATED, description="Open jobs, newest first."
+        resolver=talent_resolvers.jobs_page,
+        permission_classes=AUTHENTICATED,
+        description="Open jobs (your organisation's first), newest first.",
     )
     member: Member = strawberry.field(
         resolver=talent_resolvers.member,

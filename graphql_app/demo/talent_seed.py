@@ -101,11 +101,8 @@ async def seed_talent(services: AppServices, *, seed: int = 7, member_count: int
                         "submitted_by": "demo",
                         "comments": "Demo feedback.",
                     }
-                    for stage, who, rating in (
-                        ("DAY_30", "MEMBER", 4),
-                        ("DAY_30", "ORGANISATION", 5),
-                        ("DAY_90", "MEMBER", 5),
-                    )
+                    # The member's DAY_90 feedback is left for the README's example to submit.
+                    for stage, who, rating in (("DAY_30", "MEMBER", 4), ("DAY_30", "ORGANISATION", 5))
                 ],
             )
             placed.append(str(best.member_id))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -167,6 +167,30 @@ async def visible_match(conn: AsyncConnection, principal: Principal, match_id: u
     row = (await conn.execute(query.with_for_update() if lock else query)).first()
     if row is None:
         raise not_found("Job match", match_id)
+    return row
+
+
+def member_visibility(principal: Principal):
+    """Who sees a member profile: the member themself; an organisation the members it has a match with;
+    platform admins everyone."""
+    if principal.is_platform_admin:
+        return members.c.id.is_not(None)
+    conditions = []
+    if principal.member_id is not None and Role.MEMBER in principal.roles:
+        conditions.append(members.c.id == principal.member_id)
+    if principal.has_any_role({Role.ORG_USER, Role.ORG_ADMIN}):
+        conditions.append(
+            exists().where(job_matches.c.member_id == members.c.id, job_matches.c.tenant_id == principal.tenant_id)
+        )
+    return or_(*conditions) if conditions else members.c.id.is_(None)
+
+
+async def visible_member(conn: AsyncConnection, principal: Principal, member_id: uuid.UUID) -> Row:
+    """The member profile, if the principal may see it; NOT_FOUND otherwise."""
+    query = select(*MEMBER_COLUMNS).where(members.c.id == member_id, member_visibility(principal))
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise not_found("Member", member_id)
     return row
 
 
@@ -432,6 +456,8 @@ async def run_job_matches(run: RunContext) -> None:
     member_id = uuid.UUID(params["memberId"]) if params.get("memberId") else None
     async with run.db.reader() as conn:
         job_query = select(jobs).where(jobs.c.id == job_id) if job_id else select(jobs).where(jobs.c.is_open)
+        if job_id is None and params.get("jobsOfTenant"):  # an organisation scoring a member against its jobs
+            job_query = job_query.where(jobs.c.tenant_id == params["jobsOfTenant"])
         job_rows = list(await conn.execute(job_query.order_by(jobs.c.organisation_id, jobs.c.created_at, jobs.c.id)))
         if member_id is not None and await conn.scalar(select(members.c.id).where(members.c.id == member_id)) is None:
             raise ComputationFailed(f"Member {member_id} no longer exists.")

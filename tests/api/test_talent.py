@@ -130,6 +130,38 @@ async def test_compute_for_a_member_and_for_a_pair(http, as_admin):
     assert await as_admin.error_code("mutation { computeJobMatches { id } }") == "BAD_USER_INPUT"
 
 
+async def test_an_organisation_scores_a_member_it_can_see_against_its_own_jobs(http, as_admin):
+    _org, job, people = await _scenario(http, as_admin, members=1)
+    (member, _member_client) = people[0]
+    other_org = GraphQLClient(http, token_for("tenant-b", ("ORG_ADMIN",)))
+    _, other_job = await create_organisation_and_job(other_org, title="Other organisation's job")
+    # The same token reads the member (it has a match with them) and may score them: against its own jobs only.
+    assert (await as_admin.data("query($m: ID!) { member(id: $m) { id } }", {"m": member["id"]}))["member"]
+    done = await compute(as_admin, member_id=member["id"])
+    assert done["resultCount"] == 1
+    member_jobs = await as_admin.data(
+        "query($m: ID!) { memberMatches(memberId: $m) { edges { node { job { id } } } } }", {"m": member["id"]}
+    )
+    assert [e["node"]["job"]["id"] for e in member_jobs["memberMatches"]["edges"]] == [job["id"]]
+    # An organisation with no match with the member sees neither the profile nor may it score them.
+    query, mutation = (
+        "query($m: ID!) { member(id: $m) { id } }",
+        "mutation($m: ID!) { computeJobMatches(memberId: $m) { id } }",
+    )
+    assert await other_org.error_code(query, {"m": member["id"]}) == "NOT_FOUND"
+    assert await other_org.error_code(mutation, {"m": member["id"]}) == "NOT_FOUND"
+    assert other_job["id"] != job["id"]
+
+
+async def test_jobs_lists_your_organisations_jobs_first(http, as_admin):
+    other_org = GraphQLClient(http, token_for("tenant-b", ("ORG_ADMIN",)))
+    await create_organisation_and_job(as_admin, title="Ours")
+    await create_organisation_and_job(other_org, title="Theirs")  # created later: newer
+    titles = lambda data: [e["node"]["title"] for e in data["jobs"]["edges"]]  # noqa: E731
+    assert titles(await as_admin.data("{ jobs { edges { node { title } } } }")) == ["Ours", "Theirs"]
+    assert titles(await other_org.data("{ jobs { edges { node { title } } } }")) == ["Theirs", "Ours"]
+
+
 async def test_explanation_is_generated_once_then_cached(http, as_admin):
     _, job, people = await _scenario(http, as_admin, members=1)
     member, member_client = people[0]
