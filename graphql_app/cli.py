@@ -41,19 +41,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_worker:
         settings = dataclasses.replace(settings, run_worker=False)
 
-    async def prepare():
-        services = await open_services(settings)
-        if args.demo:
-            from graphql_app.demo.seed import seed_demo
+    async def seed() -> None:
+        from graphql_app.demo.seed import seed_demo
 
+        services = await open_services(settings)
+        try:
             await seed_demo(services, only_if_empty=True)
-        return services
+        finally:  # in this loop: its connections cannot be closed from another one
+            await services.db.dispose()
 
     loop_kind = "uvloop" if _has("uvloop") else "asyncio"
     # Services open inside the server's own event loop (the lifespan); --demo seeds first in a short-lived loop.
     if args.demo:
-        services = asyncio.run(prepare())
-        asyncio.run(services.db.dispose())
+        asyncio.run(seed())
     app = create_app(settings)
     _print_banner(settings)
     uvicorn.run(

@@ -132,9 +132,7 @@ class MatchgraphGraphQL(GraphQL):
         if not isinstance(body, dict):
             return None
         extensions = body.get("extensions")
-        if extensions not in (None, {}) and not (
-            isinstance(extensions, dict) and extensions.keys() == {"persistedQuery"}
-        ):
+        if not isinstance(extensions, dict | None):  # Strawberry refuses it with its own message
             return None
         variables, operation_name = body.get("variables"), body.get("operationName")
         if not isinstance(variables, dict | None) or not isinstance(operation_name, str | None):

@@ -217,7 +217,7 @@ async def test_operation_name_content_types_batches_and_get(two_apps, matched):
     # A batch (JSON list): batching is off, both refuse it the same way.
     got, expected, served = await post_both(two_apps, [query, query], json_headers(ADMIN_A))
     assert (got.status_code, got.text, served) == (400, expected.text, 0)
-    # Non-empty extensions: the fast path steps aside, Strawberry's path still runs the plan.
+    # Extensions (Apollo Client sends `clientLibrary`): the plan serves them on both paths.
     got, expected, served = await post_both(two_apps, {**query, "extensions": {"x": 1}}, json_headers(ADMIN_A))
     assert ordered(got) == ordered(expected) and served == 1
     # GET: operationName, and a mutation (refused over GET, never executed by a plan).
