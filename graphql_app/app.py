@@ -33,6 +33,7 @@ from graphql_app.matching.embeddings import load_embedder
 from graphql_app.response_cache import ResponseCache
 from graphql_app.settings import Settings, load_settings
 from graphql_app.web import graphiql
+from graphql_app.web.body_limit import BodySizeLimit
 from graphql_app.web.compression import Compression
 from graphql_app.web.origins import OriginPolicy
 from graphql_app.web.view import DocumentsSetting, MatchgraphGraphQL
@@ -46,7 +47,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, load_
     url = await resolve_database_url(settings)
     if settings.embedded:
         await migrate(url)
-    db = Database(url, pool_size=settings.db_pool_size)
+    db = Database(url, pool_size=settings.db_pool_size, statement_timeout=settings.statement_timeout_seconds)
     services = AppServices(settings=settings, db=db, clock=clock or Clock())
     if load_model:
         services.embedder = await asyncio.to_thread(load_embedder, settings.embedding_model)
@@ -73,10 +74,16 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             await current.events.start()
         if app.state.response_cache is not None:
             current.events.on_change(app.state.response_cache.invalidate)
-        worker = worker_task = None
+        worker = worker_task = worker_db = None
         if settings.run_worker:
+            # Computations run longer than requests: a pool of their own, with the workers' statement timeout.
+            worker_db = Database(
+                current.db.url,
+                pool_size=max(2, settings.worker_concurrency),
+                statement_timeout=settings.worker_statement_timeout_seconds,
+            )
             worker = ComputationWorker(
-                current.db,
+                worker_db,
                 current.clock,
                 concurrency=settings.worker_concurrency,
                 heartbeat_timeout=settings.worker_heartbeat_seconds,
@@ -89,6 +96,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                     await asyncio.wait_for(worker_task, 10)
+                await worker_db.dispose()
             await current.events.stop()
             if owns_services:
                 await current.db.dispose()
@@ -106,6 +114,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     middleware = [origins.cors_middleware()]
     if settings.compression:
         middleware.append(Middleware(Compression))
+    middleware.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes))
     app = Starlette(lifespan=lifespan, middleware=middleware)
     if services is not None:
         app.state.services = services
@@ -115,7 +124,12 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         if settings.response_cache
         else None
     )
-    schema = build_schema(introspection=settings.introspection, batch_max_operations=settings.batch_max_operations)
+    schema = build_schema(
+        introspection=settings.introspection,
+        batch_max_operations=settings.batch_max_operations,
+        limits=settings.request_limits,
+        rate_limit=settings.rate_limit or None,
+    )
     app.state.compiled_queries = CompiledQueries(schema) if settings.compiled_queries else None
     graphql = MatchgraphGraphQL(
         app.state,

@@ -34,6 +34,8 @@ class Principal:
     tenant_id: str
     roles: frozenset[Role]
     member_id: uuid.UUID | None = None
+    #: The token's ``exp`` (seconds since the epoch); connections opened with the token end then.
+    expires_at: float | None = None
 
     @property
     def is_platform_admin(self) -> bool:
@@ -107,24 +109,40 @@ class TokenVerifier:
             raise Unauthenticated("The bearer token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"The bearer token is invalid: {exc}.") from exc
-        return principal_from_claims(claims), float(claims["exp"])
+        principal = principal_from_claims(claims)
+        return principal, principal.expires_at
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    raw_roles = claims.get("roles") or []
-    if isinstance(raw_roles, str):
-        raw_roles = [raw_roles]
+    """The principal of verified claims, each claim type-checked strictly (anything else is UNAUTHENTICATED)."""
+    for claim in ("sub", "tenant_id"):
+        if not isinstance(claims.get(claim), str) or not claims[claim].strip():
+            raise Unauthenticated(f"The token's `{claim}` claim must be a non-empty string.")
+    raw_roles = claims.get("roles", [])
+    if not isinstance(raw_roles, list) or not all(isinstance(role, str) for role in raw_roles):
+        raise Unauthenticated("The token's `roles` claim must be a list of role names.")
     try:
-        roles = frozenset(Role(r) for r in raw_roles)
+        roles = frozenset(Role(role) for role in raw_roles)
     except ValueError as exc:
         raise Unauthenticated(f"The token names an unknown role: {exc}.") from exc
     member_id = None
-    if claims.get("member_id"):
+    if claims.get("member_id") is not None:
+        if not isinstance(claims["member_id"], str):
+            raise Unauthenticated("The token's `member_id` claim must be a UUID string.")
         try:
-            member_id = uuid.UUID(str(claims["member_id"]))
+            member_id = uuid.UUID(claims["member_id"])
         except ValueError as exc:
             raise Unauthenticated("The token's member_id is not a UUID.") from exc
-    return Principal(subject=str(claims["sub"]), tenant_id=str(claims["tenant_id"]), roles=roles, member_id=member_id)
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise Unauthenticated("The token's `exp` claim must be a number of seconds since the epoch.")
+    return Principal(
+        subject=claims["sub"],
+        tenant_id=claims["tenant_id"],
+        roles=roles,
+        member_id=member_id,
+        expires_at=float(exp),
+    )
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -64,6 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http="httptools" if _has("httptools") else "h11",
         log_level=os.environ.get("MATCHGRAPH_LOG_LEVEL", "info").lower(),
         lifespan="on",
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the request body limit
     )
     return 0
 
@@ -83,7 +84,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         url = await resolve_database_url(settings)
         if settings.embedded:
             await migrate(url)
-        db = Database(url, pool_size=max(2, args.concurrency))
+        db = Database(
+            url, pool_size=max(2, args.concurrency), statement_timeout=settings.worker_statement_timeout_seconds
+        )
         worker = ComputationWorker(
             db, Clock(), concurrency=args.concurrency, heartbeat_timeout=settings.worker_heartbeat_seconds
         )

@@ -41,6 +41,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: Any = None  # the WebSocket `connection_init` payload (Strawberry sets it)
+    token: str | None = None  # the bearer token the principal comes from (re-checked on long-lived connections)
     _loaders: Any = field(default=None, repr=False)
 
     @property

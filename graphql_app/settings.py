@@ -49,6 +49,24 @@ class Settings:
     persisted_queries: bool = True
     trusted_documents: bool = False
     batch_max_operations: int = 0
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_tokens: int = 5_000
+    max_depth: int = 12
+    max_aliases: int = 50
+    max_cost: int = 25_000
+    #: Expensive operations (live scoring, search, computations) per caller and process; "" switches it off.
+    rate_limit: str = "60/minute"
+    statement_timeout_seconds: float = 15.0
+    worker_statement_timeout_seconds: float = 600.0
+
+    @property
+    def request_limits(self):
+        """The per-request limits (graphql_app.limits.RequestLimits) these settings ask for."""
+        from graphql_app.limits import RequestLimits
+
+        return RequestLimits(
+            max_tokens=self.max_tokens, max_depth=self.max_depth, max_aliases=self.max_aliases, max_cost=self.max_cost
+        )
 
     @property
     def embedded(self) -> bool:
@@ -107,4 +125,12 @@ def load_settings() -> Settings:
         persisted_queries=_bool("MATCHGRAPH_PERSISTED_QUERIES", True),
         trusted_documents=_bool("MATCHGRAPH_TRUSTED_DOCUMENTS", False),
         batch_max_operations=int(env("MATCHGRAPH_BATCH_MAX_OPERATIONS") or 0),
+        max_body_bytes=int(env("MATCHGRAPH_MAX_BODY_BYTES") or 4 * 1024 * 1024),
+        max_tokens=int(env("MATCHGRAPH_MAX_TOKENS") or 5_000),
+        max_depth=int(env("MATCHGRAPH_MAX_DEPTH") or 12),
+        max_aliases=int(env("MATCHGRAPH_MAX_ALIASES") or 50),
+        max_cost=int(env("MATCHGRAPH_MAX_COST") or 25_000),
+        rate_limit=env("MATCHGRAPH_RATE_LIMIT", "60/minute").strip(),
+        statement_timeout_seconds=float(env("MATCHGRAPH_STATEMENT_TIMEOUT") or 15),
+        worker_statement_timeout_seconds=float(env("MATCHGRAPH_WORKER_STATEMENT_TIMEOUT") or 600),
     )

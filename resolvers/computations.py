@@ -6,6 +6,8 @@ so every event reads fresh state.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -32,6 +34,19 @@ def _hub(info: Info) -> ComputationEventHub:
     return hub
 
 
+async def _next_event(events, viewer):
+    """The next event, or None once the viewer's token has expired (the subscription then ends: an SSE stream
+    lives no longer than its token; a WebSocket is closed at the same moment)."""
+    timeout = None if viewer.expires_at is None else viewer.expires_at - time.time()
+    if timeout is not None and timeout <= 0:
+        return None
+    try:
+        async with asyncio.timeout(timeout):
+            return await events.get()
+    except TimeoutError:
+        return None
+
+
 async def computation(info: Info, id: IdArg) -> Computation:
     row = await computation_service.get_computation(info.context.db, info.context.viewer, validation.parse_uuid(id))
     return Computation.from_row(row)
@@ -49,7 +64,9 @@ async def computation_updates(info: Info, id: IdArg) -> AsyncGenerator[Computati
         yield Computation.from_row(row)
         seen = (row.status, row.updated_at)
         while row.status not in TERMINAL_STATUSES:
-            event = await events.get()
+            event = await _next_event(events, viewer)
+            if event is None:
+                return
             if event.resync:
                 row = await computation_service.get_computation(db, viewer, computation_id)
             elif event.computation_id == computation_id:
@@ -70,7 +87,9 @@ async def computations_completed(info: Info) -> AsyncGenerator[Computation, None
     hub = _hub(info)
     async with hub.subscribe() as events:
         while True:
-            event = await events.get()
+            event = await _next_event(events, viewer)
+            if event is None:
+                return
             if event.resync or not event.is_terminal:
                 continue
             row = await hub.state_for(event, lambda e=event: computation_service.load_computation(db, e.computation_id))

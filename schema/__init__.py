@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from graphql_app.limits import ExpensiveOperationLimiter, RequestLimits
 from resolvers import companies as company_resolvers
 from resolvers import computations as computation_resolvers
 from resolvers import grant_matches as match_resolvers
@@ -15,7 +16,7 @@ from resolvers import grants as grant_resolvers
 from resolvers import job_matches as talent_resolvers
 from resolvers import viewer as viewer_resolvers
 from schema.connections import Connection
-from schema.extensions import ErrorCodes, MaskUnexpectedErrors
+from schema.extensions import DocumentCaches, ErrorCodes, MaskUnexpectedErrors, RequestGuard
 from schema.permissions import HasOrganisationRole, IsAuthenticated, IsOrganisationAdmin, IsPlatformAdmin
 from schema.types.company import Company
 from schema.types.computation import Computation
@@ -244,6 +245,9 @@ class Mutation:
 class MatchgraphSchema(strawberry.Schema):
     """Logs only unexpected errors (client errors are answers, not incidents; masking logs the rest)."""
 
+    #: The limits every request is held to (the compiled plans apply the same).
+    request_limits: RequestLimits
+
     def process_errors(self, errors, execution_context=None) -> None:
         return None
 
@@ -262,20 +266,30 @@ class Subscription:
     )
 
 
-def build_schema(*, introspection: bool = True, batch_max_operations: int = 0) -> strawberry.Schema:
-    """The schema with its extensions. Extensions are passed as classes: one instance per operation.
+def build_schema(
+    *,
+    introspection: bool = True,
+    batch_max_operations: int = 0,
+    limits: RequestLimits | None = None,
+    rate_limit: str | None = None,
+) -> strawberry.Schema:
+    """The schema with its extensions. Extensions are passed as factories: one instance per operation.
 
-    ``batch_max_operations`` > 0 accepts HTTP batches (a JSON array of operations) of at most that many.
+    ``batch_max_operations`` > 0 accepts HTTP batches (a JSON array of operations) of at most that many;
+    ``limits`` and ``rate_limit`` (e.g. ``"30/minute"``, expensive operations per caller) guard every request.
+    With introspection off, validation errors do not suggest field names either.
     """
+    limits = limits or RequestLimits()
+    caches = DocumentCaches()
+    rate_limiter = ExpensiveOperationLimiter(rate_limit) if rate_limit else None
     extensions: list = [
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
+        lambda: RequestGuard(limits, caches, rate_limiter),
         MaskUnexpectedErrors,
         ErrorCodes,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return MatchgraphSchema(
+    built = MatchgraphSchema(
         query=Query,
         types=[GrantMatch, JobMatch],
         mutation=Mutation,
@@ -283,9 +297,12 @@ def build_schema(*, introspection: bool = True, batch_max_operations: int = 0) -
         extensions=extensions,
         config=StrawberryConfig(
             auto_camel_case=True,
+            disable_field_suggestions=not introspection,
             batching_config={"max_operations": batch_max_operations} if batch_max_operations > 0 else None,
         ),
     )
+    built.request_limits = limits
+    return built
 
 
 schema = build_schema()

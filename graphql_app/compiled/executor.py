@@ -7,6 +7,7 @@ ordinary way, which produces the errors and partial data clients expect.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 from collections import OrderedDict
@@ -23,16 +24,19 @@ from graphql_app.compiled.mappings import bind_plan, is_supported, render_operat
 from graphql_app.compiled.plan import NotCompilable, OperationPlan, compile_operation
 from graphql_app.compiled.sql import MISSING, Bindings, Fallback, SqlWriter
 from graphql_app.context import Context
+from graphql_app.errors import MatchgraphError
+from graphql_app.limits import RequestLimits, check_document
 
 logger = logging.getLogger(__name__)
 
 MISSING_BYTES = MISSING.encode()
 
 
-#: Schema extensions whose effect a plan reproduces: caches, error shaping (plans answer only error-free
+#: Schema extensions whose effect a plan reproduces: the request limits (applied here with the same limits,
+#: refused requests handed to the resolvers, which refuse them), error shaping (plans answer only error-free
 #: requests) and introspection refusal (plans never cover introspection). An extension outside this list —
-#: a depth limit, a cost analysis, tracing — must be taught to the compiled path before it is switched on.
-SAFE_EXTENSIONS = ("ParserCache", "ValidationCache", "MaskUnexpectedErrors", "ErrorCodes", "DisableIntrospection")
+#: tracing, another limit — must be taught to the compiled path before it is switched on.
+SAFE_EXTENSIONS = ("RequestGuard", "MaskUnexpectedErrors", "ErrorCodes", "DisableIntrospection")
 
 
 class CompiledQueries:
@@ -40,11 +44,14 @@ class CompiledQueries:
 
     def __init__(self, schema: strawberry.Schema, *, maxsize: int = 512) -> None:
         for extension in schema.extensions:
-            name = getattr(extension, "__name__", type(extension).__name__)
+            name = type(extension() if callable(extension) else extension).__name__
             if name not in SAFE_EXTENSIONS:
                 raise RuntimeError(f"compiled query plans do not apply the schema extension {name}")
         self.schema: GraphQLSchema = schema._schema
+        self.limits: RequestLimits = getattr(schema, "request_limits", None) or RequestLimits()
         self.maxsize = maxsize
+        #: Documents longer than this are compiled for the request but not kept (nor is a failed compilation).
+        self.max_cached_length = 20_000
         self._plans: OrderedDict[tuple[str, str | None], OperationPlan | None] = OrderedDict()
         self.served = 0  # requests answered by a plan (tests check the path really ran)
         self.fallbacks = 0  # compiled operations handed back to the resolvers for one request
@@ -58,24 +65,29 @@ class CompiledQueries:
             return plan
         except KeyError:
             pass
-        plan = self._compile(query, operation_name)
-        self._plans[key] = plan
-        if len(self._plans) > self.maxsize:
-            self._plans.popitem(last=False)
+        plan, keep = self._compile(query, operation_name)
+        if keep and len(query) <= self.max_cached_length:
+            self._plans[key] = plan
+            if len(self._plans) > self.maxsize:
+                self._plans.popitem(last=False)
         return plan
 
-    def _compile(self, query: str, operation_name: str | None) -> OperationPlan | None:
+    def _compile(self, query: str, operation_name: str | None) -> tuple[OperationPlan | None, bool]:
+        """The plan, and whether the outcome is worth keeping (not for documents that fail to parse, break a
+        limit or fail validation: the resolvers report those, and they must not fill the cache)."""
         try:
-            document = parse(query)
-        except GraphQLError:
-            return None
+            document = parse(query, max_tokens=self.limits.max_tokens)
+            check_document(self.limits, self.schema, document, operation_name, None)
+        except (GraphQLError, MatchgraphError):
+            return None, False
         if validate(self.schema, document, specified_rules):
-            return None
+            return None, False
         try:
-            return compile_operation(self.schema, document, operation_name, is_supported)
+            plan = compile_operation(self.schema, document, operation_name, is_supported)
         except NotCompilable as exc:
             logger.debug("not compiled (%s): %s", exc, operation_name)
-            return None
+            return None, True
+        return dataclasses.replace(plan, document=document), True
 
     async def execute(
         self, query: str | None, operation_name: str | None, variables: dict[str, Any] | None, context: Context
@@ -92,6 +104,11 @@ class CompiledQueries:
             return None
         plan = self.plan_for(query, operation_name)
         if plan is None or not _permitted(plan, context):
+            return None
+        try:  # the cost depends on the variables (page sizes)
+            check_document(self.limits, self.schema, plan.document, operation_name, variables)
+        except MatchgraphError:
+            self.fallbacks += 1
             return None
         coerced = get_variable_values(self.schema, plan.variable_definitions, variables or {})
         if not isinstance(coerced, VariableValues):

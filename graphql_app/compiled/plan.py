@@ -70,6 +70,8 @@ class OperationPlan:
     #: Rendered statements by shape (tenant scoping on or off, which optional arguments are given, enum
     #: values): SQL text and where each positional parameter's value comes from.
     statements: dict[tuple, tuple[str, list]] = field(default_factory=dict, compare=False, repr=False)
+    #: The parsed document, which the request limits measure with each request's variables.
+    document: DocumentNode | None = field(default=None, compare=False, repr=False)
 
 
 def compile_operation(

@@ -88,9 +88,13 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 class Database:
     """Owns the engines of one database URL."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, statement_timeout: float | None = None) -> None:
+        """``statement_timeout`` (seconds) bounds every statement on these connections (PostgreSQL cancels it)."""
         self.url = url
         self.pool_size = pool_size
+        self.server_settings = dict(SERVER_SETTINGS)
+        if statement_timeout:
+            self.server_settings["statement_timeout"] = str(int(statement_timeout * 1000))
         self._fast_pool: asyncpg.Pool | None = None
         self._fast_pool_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
@@ -98,7 +102,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=False,
-            connect_args={"server_settings": SERVER_SETTINGS},
+            connect_args={"server_settings": self.server_settings},
         )
         _install_statement_counter(self.engine)
         self.read_engine: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -139,7 +143,7 @@ class Database:
                     self.asyncpg_dsn,
                     min_size=1,
                     max_size=self.pool_size,
-                    server_settings=SERVER_SETTINGS,
+                    server_settings=self.server_settings,
                     reset=_keep_session,
                 )
         return self._fast_pool

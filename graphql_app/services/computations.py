@@ -16,12 +16,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphql_app.auth import Principal
+from graphql_app.auth import Principal, Role
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
@@ -67,17 +67,28 @@ async def start_computation(
         return await insert_computation(conn, principal.subject, tenant_id, kind, subject_id, parameters)
 
 
+def computation_visibility(principal: Principal):
+    """Who sees a computation, as SQL: platform admins all; otherwise only the viewer's own tenant's, and there
+    organisation users all of them, anyone else (members) those they started."""
+    if principal.is_platform_admin:
+        return computations.c.id.is_not(None)
+    own_tenant = computations.c.tenant_id == principal.tenant_id
+    if principal.has_any_role({Role.ORG_USER, Role.ORG_ADMIN}):
+        return own_tenant
+    return and_(own_tenant, computations.c.requested_by == principal.subject)
+
+
 def computation_visible(principal: Principal, row: Row) -> bool:
-    """Computations of the viewer's organisation account, and those the viewer started (members)."""
-    return principal.is_platform_admin or row.tenant_id == principal.tenant_id or row.requested_by == principal.subject
+    """:func:`computation_visibility` for a row already loaded (event fan-out)."""
+    if principal.is_platform_admin:
+        return True
+    if row.tenant_id != principal.tenant_id:
+        return False
+    return principal.has_any_role({Role.ORG_USER, Role.ORG_ADMIN}) or row.requested_by == principal.subject
 
 
 async def get_computation(db: Database, principal: Principal, computation_id: uuid.UUID) -> Row:
-    query = select(computations).where(computations.c.id == computation_id)
-    if not principal.is_platform_admin:
-        query = query.where(
-            or_(computations.c.tenant_id == principal.tenant_id, computations.c.requested_by == principal.subject)
-        )
+    query = select(computations).where(computations.c.id == computation_id, computation_visibility(principal))
     async with db.reader() as conn:
         row = (await conn.execute(query)).first()
     if row is None:

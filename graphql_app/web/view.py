@@ -28,7 +28,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graphql_app.auth import bearer_token
+from graphql_app.auth import Principal, bearer_token
 from graphql_app.compiled import CompiledQueries
 from graphql_app.context import AppServices, Context
 from graphql_app.errors import MatchgraphError, PersistedQueryNotFound
@@ -104,6 +104,19 @@ class MatchgraphGraphQL(GraphQL):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def parse_json(self, data: str | bytes) -> object:
+        """orjson: invalid UTF-8 and nesting deeper than 1,024 levels are decode errors (HTTP 400), not crashes."""
+        return orjson.loads(data)
+
+    async def parse_http_body(self, request):
+        """As Strawberry's, but a body that is JSON yet not an operation object (or a list of them) is HTTP 400."""
+        try:
+            return await super().parse_http_body(request)
+        except (AttributeError, TypeError) as exc:
+            raise HTTPException(
+                400, "The request must be a JSON object with `query` (or, batched, a list of such objects)."
+            ) from exc
 
     async def run(self, request, context=UNSET, root_value=UNSET):
         """Serve plain JSON POSTs of compiled queries straight from the plan's JSON; everything else (and every
@@ -244,18 +257,27 @@ class MatchgraphGraphQL(GraphQL):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization") or params.get("authorization")
         try:
-            token = bearer_token(header) if header else None
-            principal = self.app_state.verifier.verify(token) if token else context.principal
+            token = bearer_token(header) if isinstance(header, str) else context.token
+            principal = self.app_state.verifier.verify(token) if token else None
         except MatchgraphError as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
         if principal is None:
             raise ConnectionRejectionError({"message": "Authentication required.", "code": "UNAUTHENTICATED"})
-        context.principal, context.auth_error = principal, None
+        context.principal, context.auth_error, context.token = principal, None, token
         return UNSET
+
+    def current_principal(self, context: Context) -> Principal | None:
+        """The connection's principal if its token is still valid (expiry, signature, claims); else None."""
+        if context.token is None:
+            return None
+        try:
+            return self.app_state.verifier.verify(context.token)
+        except MatchgraphError:
+            return None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services: AppServices = self.app_state.services
-        principal, auth_error = None, None
+        principal, auth_error, token = None, None, None
         try:
             token = bearer_token(request.headers.get("authorization"))
             if token is not None:
@@ -263,7 +285,12 @@ class MatchgraphGraphQL(GraphQL):
         except MatchgraphError as exc:
             auth_error = exc
         return Context(
-            services=services, principal=principal, auth_error=auth_error, request=request, response=response
+            services=services,
+            principal=principal,
+            auth_error=auth_error,
+            request=request,
+            response=response,
+            token=token if principal is not None else None,
         )
 
 

@@ -34,6 +34,12 @@ KNOWN_CODES = {
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
     "INTERNAL_SERVER_ERROR",
+    # The request limits (graphql_app/limits.py).
+    "DOCUMENT_TOO_LARGE",
+    "QUERY_TOO_DEEP",
+    "TOO_MANY_ALIASES",
+    "QUERY_TOO_COMPLEX",
+    "RATE_LIMITED",
 }
 
 
