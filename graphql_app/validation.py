@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import uuid
 from collections.abc import Iterable
 
@@ -15,6 +17,84 @@ from graphql_app.matching.vocabulary import (
     COMPANY_SIZES,
     TAXONOMY_OBJECTIVES,
 )
+
+#: The longest text each input field accepts (characters); any other text field: DEFAULT_TEXT_LIMIT.
+TEXT_LIMITS = {
+    "name": 300,
+    "title": 500,
+    "display_name": 200,
+    "headline": 300,
+    "funder": 300,
+    "url": 2_000,
+    "country": 64,
+    "currency": 64,
+    "skill": 100,
+    "trait": 100,
+    "comments": 5_000,
+    "notes": 5_000,
+    "bio": 10_000,
+    "culture_statement": 10_000,
+    "description": 20_000,
+}
+DEFAULT_TEXT_LIMIT = 1_000
+#: The most items any list in an input may hold (skills, values, NACE codes, categories, …).
+LIST_LIMIT = 200
+#: Money amounts (grants) must be finite and at most this much.
+MAX_AMOUNT = 1e12
+#: Grant deadlines must fall in this range (UTC).
+EARLIEST_DEADLINE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST_DEADLINE = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+#: Offsets a catalogue cursor may name.
+MAX_OFFSET = 1_000_000_000
+
+
+def camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def bounded_text(value: str, name: str) -> str:
+    """Input text within its field's length limit (``name`` in snake_case) and storable by PostgreSQL."""
+    limit = TEXT_LIMITS.get(name, DEFAULT_TEXT_LIMIT)
+    if len(value) > limit:
+        field = camel_case(name)
+        raise BadUserInput(f"{field} is longer than {limit} characters ({len(value)}).", field=field)
+    return storable_text(value, camel_case(name))
+
+
+def bounded_list(values: list, name: str) -> list:
+    if len(values) > LIST_LIMIT:
+        field = camel_case(name)
+        raise BadUserInput(f"{field} has more than {LIST_LIMIT} items ({len(values)}).", field=field)
+    return values
+
+
+def amount(value: float | None, field: str) -> float | None:
+    if value is None:
+        return None
+    if not math.isfinite(value) or not 0 <= value <= MAX_AMOUNT:
+        raise BadUserInput(f"{field} must be between 0 and {MAX_AMOUNT:,.0f}.", field=field)
+    return value
+
+
+def deadline(value: dt.datetime | None, field: str = "deadline") -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise BadUserInput(f"{field} must carry a time zone (ISO 8601 with offset or Z).", field=field)
+    try:
+        in_range = EARLIEST_DEADLINE <= value < LATEST_DEADLINE
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise BadUserInput(f"{field} must fall between 1970 and 2199.", field=field)
+    return value
+
+
+def date_within(value: dt.date | None, field: str, *, earliest: dt.date, latest: dt.date) -> dt.date | None:
+    if value is not None and not earliest <= value <= latest:
+        raise BadUserInput(f"{field} must fall between {earliest} and {latest}.", field=field)
+    return value
 
 
 def parse_uuid(value: str, what: str = "id") -> uuid.UUID:

@@ -18,7 +18,8 @@ from graphql_app.services.pages import decode_offset_cursor, encode_offset_curso
 
 def input_fields(data: Any) -> dict[str, Any]:
     """A Strawberry input object as plain data: the fields the client set (UNSET left out), enums as their
-    values, nested inputs as dicts; text PostgreSQL cannot store is refused here, for every input at once."""
+    values, nested inputs as dicts. Texts over their field's length limit, lists over the item limit and text
+    PostgreSQL cannot store are refused here, for every input at once."""
     return {name: _plain(value, name) for name, value in vars(data).items() if value is not strawberry.UNSET}
 
 
@@ -26,9 +27,9 @@ def _plain(value: Any, name: str) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, str):
-        return validation.storable_text(value, name)
+        return validation.bounded_text(value, name)
     if isinstance(value, list):
-        return [_plain(item, name) for item in value]
+        return [_plain(item, name) for item in validation.bounded_list(value, name)]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return input_fields(value)
     return value

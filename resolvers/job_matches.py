@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 import strawberry
@@ -311,6 +311,11 @@ async def record_placement_outcome(
     viewer = info.context.viewer
     mid = validation.parse_uuid(match_id, "matchId")
     fields = input_fields(input)
+    today = info.context.clock.now().date()
+    # Far-off dates would push the feedback stages out of reach (or past the calendar's end).
+    earliest = date(1970, 1, 1)
+    validation.date_within(fields.get("start_date"), "startDate", earliest=earliest, latest=today + timedelta(days=366))
+    validation.date_within(fields.get("end_date"), "endDate", earliest=earliest, latest=today + timedelta(days=3660))
     if fields.get("start_date") and fields.get("end_date") and fields["end_date"] < fields["start_date"]:
         raise BadUserInput("endDate must not be before startDate.", field="endDate")
     async with info.context.db.transaction() as conn:

@@ -59,7 +59,16 @@ def ensure_error_codes(errors: list[GraphQLError] | None) -> None:
 
 
 class ErrorCodes(SchemaExtension):
-    """Every error leaves with ``extensions.code`` (the HTTP view applies the same to early parse errors)."""
+    """Every error leaves with ``extensions.code``, on every transport: parse and validation errors are coded
+    as they arise (WebSocket subscriptions send them without an operation result), results on the way out."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        ensure_error_codes(self.execution_context.pre_execution_errors)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        ensure_error_codes(self.execution_context.pre_execution_errors)
 
     def on_operation(self) -> Iterator[None]:
         yield

@@ -99,6 +99,8 @@ BOTH_EXECUTION_PATHS = {
     "tests.api.test_statement_counts",
     "tests.api.test_response_cache",
     "tests.api.test_smoke",
+    "tests.security.test_bad_requests",
+    "tests.security.test_query_limits",
 }
 
 

@@ -63,6 +63,8 @@ def argument_values(field_plan: FieldPlan, variables: dict[str, Any]) -> dict[st
             value = variables[node.name.value]
         else:
             value = value_from_ast(node, argument.type, variables)
+            if value is Undefined:  # a literal graphql-core cannot coerce (e.g. 1e400): the resolvers refuse it
+                raise Fallback
         if value is Undefined:
             value = None
         if value is None and is_non_null_type(argument.type):

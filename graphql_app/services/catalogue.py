@@ -113,18 +113,12 @@ def validate_grant(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if "is_carbon_focused" in fields:
         out["is_carbon_focused"] = bool(fields["is_carbon_focused"])
     if "deadline" in fields:
-        deadline = fields["deadline"]
-        if deadline is not None and deadline.tzinfo is None:
-            raise BadUserInput("deadline must carry a time zone (ISO 8601 with offset or Z).", field="deadline")
-        out["deadline"] = deadline
+        out["deadline"] = v.deadline(fields["deadline"])
     if "currency" in fields and fields["currency"] is not None:
         out["currency"] = v.currency_code(fields["currency"])
     for name in ("amount_min", "amount_max"):
         if name in fields:
-            amount = fields[name]
-            if amount is not None and amount < 0:
-                raise BadUserInput(f"{name} must not be negative.", field=name)
-            out[name] = amount
+            out[name] = v.amount(fields[name], v.camel_case(name))
     lo, hi = out.get("amount_min"), out.get("amount_max")
     if lo is not None and hi is not None and lo > hi:
         raise BadUserInput("amountMin must not exceed amountMax.", field="amountMin")

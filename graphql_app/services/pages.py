@@ -18,6 +18,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app.errors import BadUserInput
+from graphql_app.validation import MAX_OFFSET
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def decode_offset_cursor(value: str | None) -> int:
         return 0
     try:
         tag, offset = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode().split("|")
-        if tag != "o1" or int(offset) < 0:
+        if tag != "o1" or not 0 <= int(offset) <= MAX_OFFSET:
             raise ValueError(tag)
         return int(offset) + 1
     except (ValueError, UnicodeDecodeError):

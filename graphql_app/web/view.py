@@ -21,11 +21,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_app.auth import Principal, bearer_token
@@ -207,9 +209,7 @@ class MatchgraphGraphQL(GraphQL):
         if isinstance(request_data, RefusedRequest):
             return refusal_result(request_data.refusal)
         cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
-        interpreted = functools.partial(
-            super().execute_single, request, request_adapter, sub_response, context, root_value, request_data
-        )
+        interpreted = functools.partial(self._execute, request_adapter.method, context, root_value, request_data)
         compiled: CompiledQueries | None = getattr(self.app_state, "compiled_queries", None)
         if getattr(request.state, "compiled_plan_tried", False):
             compiled = None
@@ -240,6 +240,31 @@ class MatchgraphGraphQL(GraphQL):
             return await run()
         key = cache.key(request_data.query, request_data.operation_name, request_data.variables, context.principal)
         return await cache.get_or_compute(key, run, keep=lambda result: not result.errors)
+
+    async def _execute(self, method: str, context: Context, root_value, request_data) -> ExecutionResult:
+        """Strawberry's execution of one operation, except that a subscription needs a stream (SSE or a
+        WebSocket): over plain HTTP it is a bad request, not a resolver returning a generator."""
+        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(
+                    400, "Subscriptions need a WebSocket, or `Accept: text/event-stream` (Server-Sent Events)."
+                ) from exc
+            raise HTTPException(400, exc.as_http_error_reason(method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request.") from exc
 
     async def _broadcast_change(self, context: Context) -> None:
         """Tell the other processes (their event hubs) that data changed."""
