@@ -98,7 +98,12 @@ async def test_every_readme_example_runs_on_the_demo_data(services, http, worker
     organisation = GraphQLClient(http, tokens["acme-ventures"]["ORG_ADMIN"])
     member = GraphQLClient(http, tokens["acme-ventures"]["MEMBER"])
     platform = GraphQLClient(http, tokens["acme-ventures"]["PLATFORM_ADMIN"])
-    variables = {"companyId": ids["company"], "after": None, "me": ids["member"], "g": [{"title": "A call imported from the README"}]}
+    variables = {
+        "companyId": ids["company"],
+        "after": None,
+        "me": ids["member"],
+        "g": [{"title": "A call imported from the README"}],
+    }
     computation_id = None
     for operation in operations:
         fields = root_fields(operation)
