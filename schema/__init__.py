@@ -247,6 +247,8 @@ class MatchgraphSchema(strawberry.Schema):
 
     #: The limits every request is held to (the compiled plans apply the same).
     request_limits: RequestLimits
+    #: The bounded caches of parsed and validated documents.
+    document_caches: DocumentCaches
 
     def process_errors(self, errors, execution_context=None) -> None:
         return None
@@ -302,6 +304,7 @@ def build_schema(
         ),
     )
     built.request_limits = limits
+    built.document_caches = caches
     return built
 
 

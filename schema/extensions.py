@@ -8,8 +8,10 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterator
 
+import asyncpg
 from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import validate_document
 
 from graphql_app.errors import MatchgraphError, should_mask_error
@@ -82,10 +84,32 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=should_mask_error, error_message="Unexpected error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        known = _known_failure(error.original_error)
+        if known is not None:
+            message, code = known
+            return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": code})
         logger.error("unexpected error at %s", error.path, exc_info=error.original_error)
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
         return masked
+
+
+def _known_failure(error: BaseException | None) -> tuple[str, str] | None:
+    """Failures that are not bugs, worded for the client: an operation type the transport does not run, and a
+    statement PostgreSQL cancelled at ``statement_timeout``."""
+    if isinstance(error, InvalidOperationTypeError):
+        return (
+            "The legacy graphql-ws protocol runs subscriptions only: send queries and mutations over HTTP or "
+            "graphql-transport-ws.",
+            "BAD_REQUEST",
+        )
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, asyncpg.QueryCanceledError):
+            return "The request took longer than the server's statement timeout and was cancelled.", "TIMEOUT"
+        seen.add(id(error))
+        error = error.__cause__ or getattr(error, "orig", None) or error.__context__
+    return None
 
 
 class DocumentCaches:

@@ -101,6 +101,7 @@ BOTH_EXECUTION_PATHS = {
     "tests.api.test_smoke",
     "tests.security.test_bad_requests",
     "tests.security.test_query_limits",
+    "tests.security.test_bounded_resources",
 }
 
 
@@ -205,7 +206,7 @@ class LiveServer:
     """The app served by uvicorn on a real loopback port, inside the test's event loop (shared services, so no
     second model load): real HTTP and WebSocket clients, including other processes (Node, Chromium), reach it."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **uvicorn_options: Any) -> None:
         import socket
 
         import uvicorn
@@ -217,7 +218,7 @@ class LiveServer:
         self.graphql_url = f"{self.url}/graphql"
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **uvicorn_options)
         )
         self._task: asyncio.Task | None = None
 
@@ -245,7 +246,8 @@ async def live_server(services: AppServices, worker: ComputationWorker):
     @contextlib.asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[LiveServer]:
         settings = dataclasses.replace(services.settings, run_worker=False, **overrides)
-        async with LiveServer(create_app(settings, services=services)) as server:
+        # As `matchgraph serve` runs uvicorn: WebSocket messages held to the body limit.
+        async with LiveServer(create_app(settings, services=services), ws_max_size=settings.max_body_bytes) as server:
             yield server
 
     return start
