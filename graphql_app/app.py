@@ -24,6 +24,7 @@ from graphql_app.auth import TokenVerifier
 from graphql_app.clock import Clock
 from graphql_app.compiled import CompiledQueries
 from graphql_app.context import AppServices
+from graphql_app.db.embedded import embedded_server, supervise
 from graphql_app.db.engine import Database
 from graphql_app.db.models import EMBEDDING_DIMENSION
 from graphql_app.db.setup import check_embedding_model, migrate, resolve_database_url
@@ -74,6 +75,17 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             await current.events.start()
         if app.state.response_cache is not None:
             current.events.on_change(app.state.response_cache.invalidate)
+        supervisor = None
+        if settings.embedded:
+            pools = [current.db]
+
+            async def reset_pools() -> None:
+                for db in pools:
+                    await db.reset_connections()
+
+            supervisor = asyncio.create_task(
+                supervise(embedded_server(settings.data_dir), reset_pools), name="embedded-postgres-supervisor"
+            )
         worker = worker_task = worker_db = None
         if settings.run_worker:
             # Computations run longer than requests: a pool of their own, with the workers' statement timeout.
@@ -82,6 +94,8 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
                 pool_size=max(2, settings.worker_concurrency),
                 statement_timeout=settings.worker_statement_timeout_seconds,
             )
+            if supervisor is not None:
+                pools.append(worker_db)
             worker = ComputationWorker(
                 worker_db,
                 current.clock,
@@ -92,6 +106,8 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         try:
             yield
         finally:
+            if supervisor is not None:
+                supervisor.cancel()
             if worker is not None:
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -71,7 +72,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Consume computations until SIGTERM/SIGINT (no HTTP, no embedding model)."""
-    import signal
 
     from graphql_app.clock import Clock
     from graphql_app.db.engine import Database
@@ -93,10 +93,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, worker.stop)
+        supervisor = None
+        if settings.embedded:
+            from graphql_app.db.embedded import embedded_server, supervise
+
+            supervisor = asyncio.create_task(supervise(embedded_server(settings.data_dir), db.reset_connections))
         print(f"Matchgraph worker consuming computations (concurrency {args.concurrency}).", flush=True)
         try:
             await worker.run()
         finally:
+            if supervisor is not None:
+                supervisor.cancel()
             await db.dispose()
 
     asyncio.run(run())
@@ -288,12 +295,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=os.environ.get("MATCHGRAPH_LOG_LEVEL", "INFO").upper(),
         format="%(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # SIGTERM before uvicorn (or the worker) installs its own handlers — while the model loads, say — exits like
+    # SIGINT: exit handlers run, so the embedded PostgreSQL is stopped when this was its last process.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     args = build_parser().parse_args(argv)

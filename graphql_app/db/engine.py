@@ -148,6 +148,12 @@ class Database:
                 )
         return self._fast_pool
 
+    async def reset_connections(self) -> None:
+        """Forget every pooled connection (the server restarted): later checkouts connect afresh."""
+        await self.engine.dispose(close=False)
+        if self._fast_pool is not None:
+            await self._fast_pool.expire_connections()
+
     async def dispose(self) -> None:
         if self._fast_pool is not None:
             await self._fast_pool.close()

@@ -70,9 +70,7 @@ async def test_a_websocket_message_over_the_limit_closes_the_socket(live_server)
             await ws.send(json.dumps({"type": "connection_init", "payload": AUTH}))
             await ws.recv()
             await ws.send(
-                json.dumps(
-                    {"id": "2", "type": "subscribe", "payload": {"query": "{" + " me" * 5_100 + " }"}}
-                )
+                json.dumps({"id": "2", "type": "subscribe", "payload": {"query": "{" + " me" * 5_100 + " }"}})
             )
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await ws.recv()
