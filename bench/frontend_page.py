@@ -1,4 +1,4 @@
-"""Frontend page benchmark (DESIGN §8): the one-request grant-match page served by the real app over HTTP.
+"""Frontend page benchmark (see bench/README.md): the one-request grant-match page served by the real app over HTTP.
 
 Loads a dataset into a throw-away embedded Postgres (COPY), starts ``matchgraph serve`` in a subprocess and
 drives the page query from a separate load-generator process (httpx, ``--concurrency`` workers). Reports

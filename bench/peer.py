@@ -1,4 +1,4 @@
-"""Side by side with PostGraphile 4 (DESIGN §8, issue 5): the frontend's queries against both servers, one database.
+"""Side by side with PostGraphile 4 (issue 5): the frontend's queries against both servers, one database.
 
 Installs PostGraphile 4 from the npm registry into ``bench/peer/node_modules`` (git-ignored) if it is missing,
 loads a dataset into a throw-away embedded Postgres, and starts on it (one process each, 127.0.0.1):

@@ -1,4 +1,4 @@
-"""Scoring benchmark (DESIGN §4, §8): one company against N grants.
+"""Scoring benchmark (see docs/matching.md, bench/README.md): one company against N grants.
 
 1. Pure, in memory: ``score_grants_for_company`` + ``rank_grant_matches(limit=100)`` over demo grants.
 2. End to end on a throw-away embedded Postgres: ``score_catalogue_for_company`` (SQL pre-filter and pgvector

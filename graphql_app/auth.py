@@ -1,4 +1,4 @@
-"""JWT bearer authentication (DESIGN §7) and the principal every request acts as."""
+"""JWT bearer authentication (see docs/api.md) and the principal every request acts as."""
 
 from __future__ import annotations
 

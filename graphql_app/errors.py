@@ -1,4 +1,4 @@
-"""Errors clients see, each with an ``extensions.code`` (DESIGN §6). Anything else is masked."""
+"""Errors clients see, each with an ``extensions.code`` (see docs/api.md). Anything else is masked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Configuration from environment variables (all prefixed ``MATCHGRAPH_``); see README's table."""
+"""Configuration from environment variables (all prefixed ``MATCHGRAPH_``); the table is in docs/operations.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Root fields and mutations for grant matches (DESIGN §4, §6)."""
+"""Root fields and mutations for grant matches (see docs/matching.md, docs/api.md)."""
 
 from __future__ import annotations
 

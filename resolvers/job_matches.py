@@ -1,4 +1,4 @@
-"""Root fields and mutations of the talent domain: organisations, jobs, members, job matches (DESIGN §5, §6)."""
+"""Root fields and mutations of the talent domain: organisations, jobs, members, job matches (docs/matching.md)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ MemberIdArg = Annotated[strawberry.ID, strawberry.argument(description="The memb
 FirstArg = Annotated[int, strawberry.argument(description="Page size, 1–100.")]
 AfterArg = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
 
-#: DESIGN §5: the organisation's moves. ORG_DECLINED, PLACED and WITHDRAWN are final.
+#: The organisation's moves (docs/matching.md). ORG_DECLINED, PLACED and WITHDRAWN are final.
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     "PENDING_REVIEW": frozenset({"ORG_INTERESTED", "ORG_DECLINED", "WITHDRAWN"}),
     "ORG_INTERESTED": frozenset({"INTERVIEWING", "WITHDRAWN"}),

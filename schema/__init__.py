@@ -1,4 +1,4 @@
-"""The GraphQL schema: root types, permissions and extensions (DESIGN §6)."""
+"""The GraphQL schema: root types, permissions and extensions (see docs/api.md)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ class Role(enum.Enum):
     PLATFORM_ADMIN = "PLATFORM_ADMIN"
 
 
-@strawberry.enum(description="Where an organisation is with a job match (DESIGN §5 transition table).")
+@strawberry.enum(description="Where an organisation is with a job match (the transition table in docs/matching.md).")
 class JobMatchStatus(enum.Enum):
     PENDING_REVIEW = strawberry.enum_value("PENDING_REVIEW", description="New; the organisation has not acted.")
     ORG_INTERESTED = strawberry.enum_value("ORG_INTERESTED", description="The organisation wants to talk.")

@@ -91,7 +91,7 @@ async def database_name(pg_socket_dir: str, template_database: str) -> AsyncIter
 
 
 #: Suites run twice: through compiled plans (graphql_app.compiled) and through the resolvers alone. Both paths
-#: must give the same answers, errors, permissions and tenant scoping (DESIGN §9).
+#: must give the same answers, errors, permissions and tenant scoping (see docs/architecture.md).
 BOTH_EXECUTION_PATHS = {
     "tests.api.test_grant_matches",
     "tests.api.test_tenancy",

@@ -1,4 +1,4 @@
-"""Compiled execution of read queries (DESIGN §9): an execution strategy behind the Strawberry schema.
+"""Compiled execution of read queries (see docs/architecture.md): an execution strategy behind the Strawberry schema.
 
 A query operation is compiled once (per document text and operation name) into a plan: the fields it
 selects, their arguments and the permission classes on them. Each request then renders the plan into one SQL

@@ -4,7 +4,7 @@ Two views of one connection pool:
 
 * ``engine`` — transactional, for writes (``async with db.transaction() as conn``).
 * ``read_engine`` — the same pool in AUTOCOMMIT, for read paths: one SELECT is one round trip, with no
-  BEGIN/ROLLBACK around it (DESIGN §9: keep read paths to one statement per batch).
+  BEGIN/ROLLBACK around it (keep read paths to one statement per batch; docs/architecture.md).
 
 Every statement sent is counted in a context variable so tests can assert statement budgets.
 """

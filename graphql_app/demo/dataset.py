@@ -1,4 +1,4 @@
-"""Deterministic demo companies and grants (DESIGN §3).
+"""Deterministic demo companies and grants (see docs/matching.md).
 
 Pure data generation: no database, no I/O. Everything is drawn from ``random.Random(seed)``, so the same
 seed always gives the same data. Companies and grants are assembled from sector profiles and grant themes

@@ -1,4 +1,4 @@
-"""Belonging scores of members for a job (DESIGN §5): one job against many members, vectorised with numpy.
+"""Belonging scores of members for a job (see docs/matching.md): one job against many members, vectorised with numpy.
 
 The SQL layer loads the job's side into a ``JobProfile`` and the candidate members column-wise into a
 ``MemberCohort``; ``score_members_for_job`` scores them all at once and ``rank_members`` orders them.
@@ -359,7 +359,7 @@ def _checked_weights(weights: Sequence[float]) -> np.ndarray:
 def score_members_for_job(
     job: JobProfile, cohort: MemberCohort, weights: Sequence[float] = DEFAULT_BELONGING_WEIGHTS
 ) -> BelongingScores:
-    """Score every member of the cohort for one job (DESIGN §5); ``weights`` = (authenticity, acceptance,
+    """Score every member of the cohort for one job (see docs/matching.md); ``weights`` = (authenticity, acceptance,
     complementarity), the defaults or an organisation's learned ones (non-negative, summing to 1)."""
     w = _checked_weights(weights)
     values = values_scores(job.org_values, cohort.value_terms)

@@ -1,4 +1,4 @@
-"""Wording of a member-job match (DESIGN §5): strengths, growth areas, belonging levels, confidence, summary.
+"""Wording of a member-job match (see docs/matching.md): strengths, growth areas, belonging levels, confidence, summary.
 
 Members and organisations see words, never numbers; the wording is part of the API and tests pin it.
 """
@@ -113,7 +113,7 @@ def explain_belonging(
     complementarity: float,
     profile_completeness: float | None,
 ) -> MatchExplanationData:
-    """The explanation of one member's match with a job (DESIGN §5)."""
+    """The explanation of one member's match with a job (see docs/matching.md)."""
     strengths = strength_traits(member_traits, desired_traits)
     growth = growth_traits(member_traits, desired_traits)
     components = {"authenticity": authenticity, "acceptance": acceptance, "complementarity": complementarity}

@@ -1,4 +1,4 @@
-"""Grant matching scores (DESIGN §4): one company against many candidate grants, vectorised with numpy.
+"""Grant matching scores (see docs/matching.md): one company against many candidate grants, vectorised with numpy.
 
 The SQL layer pre-filters and loads candidates column-wise into ``GrantCandidates`` (cosine similarity and
 the summed peer signal come precomputed), ``score_grants_for_company`` scores them all at once,
@@ -315,7 +315,7 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def score_grants_for_company(company: CompanyProfile, candidates: GrantCandidates) -> GrantScoreTable:
-    """Score every candidate grant for one company (DESIGN §4)."""
+    """Score every candidate grant for one company (see docs/matching.md)."""
     company_nace = company.nace_codes
     country = _per_distinct(candidates.countries, _eligibility_score(company.country))
     size = _per_distinct(candidates.sizes, _eligibility_score(company.size))

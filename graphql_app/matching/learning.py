@@ -1,4 +1,4 @@
-"""Per-organisation belonging weights learned online from recorded outcomes (DESIGN §5).
+"""Per-organisation belonging weights learned online from recorded outcomes (see docs/matching.md).
 
 A placed match's belonging components x = (authenticity, acceptance, complementarity) and its outcome
 (success = ``HIRED``/``RETAINED``, failure = ``NOT_HIRED``/``LEFT_EARLY``; ``WITHDREW`` carries no signal)

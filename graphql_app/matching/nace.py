@@ -1,4 +1,4 @@
-"""NACE activity codes: normalisation, hierarchy and the NACE part of grant scoring (DESIGN §4).
+"""NACE activity codes: normalisation, hierarchy and the NACE part of grant scoring (see docs/matching.md).
 
 Canonical form is the NACE Rev. 2 section letter followed by the digits: ``"M"``, ``"M71"``, ``"M71.1"``,
 ``"M71.12"``. Input may omit the letter (``"71.12"``) or carry the NACE Rev. 2.1 section letter of the
@@ -195,5 +195,5 @@ def best_nace_overlap(company_codes: Iterable[str], grant_codes: Iterable[str]) 
 
 
 def nace_score(company_codes: Iterable[str], grant_codes: Iterable[str]) -> float:
-    """The NACE sub-score of DESIGN §4: best pair score, 0.5 for an unrestricted grant."""
+    """The NACE sub-score (docs/matching.md): best pair score, 0.5 for an unrestricted grant."""
     return best_nace_overlap(company_codes, grant_codes)[0]

@@ -1,4 +1,4 @@
-"""Work-style traits of members (DESIGN §3): the fixed, documented vocabulary and its wording.
+"""Work-style traits of members (see docs/matching.md): the fixed, documented vocabulary and its wording.
 
 Every trait is a value in [0, 1]. Team norms, job targets and member profiles all use these names; the
 column order of ``WORK_STYLE_TRAITS`` is the column order of trait matrices in belonging scoring.

@@ -1,4 +1,4 @@
-"""Fixed vocabularies of the grant domain (DESIGN §3).
+"""Fixed vocabularies of the grant domain (see docs/matching.md).
 
 Values are validated against these lists on input so that matching compares like with like.
 """

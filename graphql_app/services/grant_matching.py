@@ -1,6 +1,6 @@
 """Scoring a company against the grant catalogue, persisting matches, and reading them back.
 
-Flow (DESIGN §4): SQL pre-filters the catalogue (open, country, size) and computes the cosine similarity
+Flow (docs/matching.md): SQL pre-filters the catalogue (open, country, size) and computes the cosine similarity
 in pgvector; a second statement sums peer signals from the company's most similar peers; the pure,
 vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
 """

@@ -1,5 +1,5 @@
 """Members ↔ jobs: organisations, jobs and members (validated, embedded), access rules, and the computations
-that score job matches and write explanations (DESIGN §5)."""
+that score job matches and write explanations (see docs/matching.md)."""
 
 from __future__ import annotations
 

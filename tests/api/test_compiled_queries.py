@@ -1,4 +1,4 @@
-"""Compiled plans answer exactly like the resolvers (DESIGN §9), in one SQL statement.
+"""Compiled plans answer exactly like the resolvers (see docs/architecture.md), in one SQL statement.
 
 Two apps share one database: one with compiled plans, one without. Every operation below is sent to both as
 the same caller and the answers (data *and* errors) must be equal. The compiled app's counters prove which

@@ -1,5 +1,5 @@
 # ruff: noqa: F811 - pytest fixtures imported from test_compiled_queries are redefined as arguments
-"""Review of compiled plans against the resolvers (DESIGN §9): differences found, and probes that must hold.
+"""Review of compiled plans against the resolvers (see docs/architecture.md): differences found, and probes that must hold.
 
 Same approach as ``test_compiled_queries``: one app with plans and one without, on the same database, asked
 the same thing as the same caller. The first group are the differences and holes a review found (explicit

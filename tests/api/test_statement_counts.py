@@ -1,4 +1,4 @@
-"""One request, few statements: nested fields go through per-request DataLoaders (DESIGN §8)."""
+"""One request, few statements: nested fields go through per-request DataLoaders (see bench/README.md)."""
 
 from __future__ import annotations
 

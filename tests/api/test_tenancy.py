@@ -1,4 +1,4 @@
-"""Tenancy, roles and authentication (DESIGN §3, §6, §7).
+"""Tenancy, roles and authentication (see docs/matching.md, docs/api.md).
 
 Another tenant's company, match or computation answers NOT_FOUND — with the same message as an unknown id,
 so its existence is not revealed — and nothing of it changes. Every field and mutation that takes an id is

@@ -1,4 +1,4 @@
-"""Token verification (DESIGN §7): HS256 and RS256, required claims, refused algorithms, issuer/audience."""
+"""Token verification (see docs/api.md): HS256 and RS256, required claims, refused algorithms, issuer/audience."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Belonging scoring contract (DESIGN §5): hand-computed examples for every formula, then properties."""
+"""Belonging scoring contract (see docs/matching.md): hand-computed examples for every formula, then properties."""
 
 import math
 
@@ -347,7 +347,7 @@ def test_direct_construction_matches_from_members():
 
 
 def reference_scores(job: JobProfile, member: dict, weights=DEFAULT_BELONGING_WEIGHTS) -> dict[str, float]:
-    """The DESIGN §5 formulas for one member, written out plainly."""
+    """The belonging formulas (docs/matching.md) for one member, written out plainly."""
 
     def terms(xs):
         xs = [xs] if isinstance(xs, str) else xs or ()

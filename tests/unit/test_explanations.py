@@ -1,4 +1,4 @@
-"""Match explanation wording (DESIGN §5): strengths, growth areas, levels, confidence and summary."""
+"""Match explanation wording (see docs/matching.md): strengths, growth areas, levels, confidence and summary."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Grant scoring contract (DESIGN §4): hand-computed examples for every rule, then properties."""
+"""Grant scoring contract (see docs/matching.md): hand-computed examples for every rule, then properties."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""Belonging weights learned from outcomes (DESIGN §5): labels, the regularised fit, and its effect on ranking."""
+"""Belonging weights learned from outcomes (see docs/matching.md): labels, the regularised fit, and its effect on ranking."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""NACE code normalisation, hierarchy, names and pair scores (DESIGN §4, rule component)."""
+"""NACE code normalisation, hierarchy, names and pair scores (see docs/matching.md, rule component)."""
 
 import pytest
 from hypothesis import given
