@@ -141,7 +141,7 @@ class Database:
             if self._fast_pool is None:
                 self._fast_pool = await asyncpg.create_pool(
                     self.asyncpg_dsn,
-                    min_size=1,
+                    min_size=0,  # no floor to restore in the background (noisy while the database restarts)
                     max_size=self.pool_size,
                     server_settings=self.server_settings,
                     reset=_keep_session,

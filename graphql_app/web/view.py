@@ -209,7 +209,9 @@ class MatchgraphGraphQL(GraphQL):
         if isinstance(request_data, RefusedRequest):
             return refusal_result(request_data.refusal)
         cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
-        interpreted = functools.partial(self._execute, request_adapter.method, context, root_value, request_data)
+        interpreted = functools.partial(
+            self._execute, request_adapter.method, context, root_value, request_data, sub_response
+        )
         compiled: CompiledQueries | None = getattr(self.app_state, "compiled_queries", None)
         if getattr(request.state, "compiled_plan_tried", False):
             compiled = None
@@ -241,12 +243,15 @@ class MatchgraphGraphQL(GraphQL):
         key = cache.key(request_data.query, request_data.operation_name, request_data.variables, context.principal)
         return await cache.get_or_compute(key, run, keep=lambda result: not result.errors)
 
-    async def _execute(self, method: str, context: Context, root_value, request_data) -> ExecutionResult:
+    async def _execute(
+        self, method: str, context: Context, root_value, request_data, sub_response: Response
+    ) -> ExecutionResult:
         """Strawberry's execution of one operation, except that a subscription needs a stream (SSE or a
-        WebSocket): over plain HTTP it is a bad request, not a resolver returning a generator."""
+        WebSocket): over plain HTTP it is a bad request, not a resolver returning a generator. A refusal for the
+        caller's budget also sets ``Retry-After``."""
         allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -265,6 +270,10 @@ class MatchgraphGraphQL(GraphQL):
             raise HTTPException(400, exc.as_http_error_reason(method)) from exc
         except MissingQueryError as exc:
             raise HTTPException(400, "No GraphQL query found in the request.") from exc
+        for error in result.errors or ():
+            if (error.extensions or {}).get("code") == "RATE_LIMITED":
+                sub_response.headers["Retry-After"] = str(error.extensions["retryAfter"])
+        return result
 
     async def _broadcast_change(self, context: Context) -> None:
         """Tell the other processes (their event hubs) that data changed."""

@@ -38,6 +38,22 @@ def _error_payload(error: MatchgraphError) -> dict:
     return GraphQLError(error.message, extensions=error.extensions).formatted
 
 
+#: Errors Strawberry's protocol handlers send without a code.
+HANDLER_ERROR_CODES = {"Subscription limit reached": "TOO_MANY_SUBSCRIPTIONS"}
+
+
+def _with_codes(message: dict) -> dict:
+    """An ``error`` message whose errors all carry ``extensions.code``."""
+    if message.get("type") != "error":
+        return message
+    payload = message.get("payload")
+    for error in payload if isinstance(payload, list) else [payload]:
+        if isinstance(error, dict) and "code" not in (error.get("extensions") or {}):
+            code = HANDLER_ERROR_CODES.get(error.get("message"), "BAD_REQUEST")
+            error["extensions"] = {**(error.get("extensions") or {}), "code": code}
+    return message
+
+
 class _TokenLifetime:
     """Closes the socket when the connection's token expires; re-checks the token before each operation."""
 
@@ -86,6 +102,9 @@ class TransportWSHandler(_TokenLifetime, BaseGraphQLTransportWSHandler):
                 return
         await super().handle_subscribe(message)
 
+    async def send_message(self, message) -> None:
+        await super().send_message(_with_codes(message))
+
     async def shutdown(self) -> None:
         self.stop_expiry_timer()
         await super().shutdown()
@@ -108,6 +127,9 @@ class LegacyWSHandler(_TokenLifetime, BaseGraphQLWSHandler):
                 await self.send_message({"id": message["id"], "type": "error", "payload": _error_payload(refusal)})
                 return
         await super().handle_start(message)
+
+    async def send_message(self, message) -> None:
+        await super().send_message(_with_codes(message))
 
     async def cleanup(self) -> None:
         self.stop_expiry_timer()

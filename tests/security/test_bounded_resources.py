@@ -130,7 +130,9 @@ async def test_expensive_operations_have_a_per_caller_budget(services, as_platfo
         for _ in range(3):
             assert "errors" not in (await http.post("/graphql", json=search, headers=AUTH)).json()
         with count_statements() as log:
-            refused = (await http.post("/graphql", json=search, headers=AUTH)).json()
+            refused_response = await http.post("/graphql", json=search, headers=AUTH)
+        refused = refused_response.json()
+        assert int(refused_response.headers["retry-after"]) >= 1
         other = token_for("tenant-a", ("ORG_ADMIN",), subject="someone-else@tenant-a")
         others = (await http.post("/graphql", json=search, headers={"Authorization": f"Bearer {other}"})).json()
         two_at_once = {
@@ -144,3 +146,18 @@ async def test_expensive_operations_have_a_per_caller_budget(services, as_platfo
     assert log.count == 0
     assert "errors" not in others
     assert "errors" not in pair and again["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_subscriptions_per_connection_are_limited_with_a_code(live_server):
+    subscription = {"query": "subscription { computationCompleted { id } }"}
+    async with live_server(max_subscriptions_per_connection=1) as server:
+        for protocol, start in (("graphql-transport-ws", "subscribe"), ("graphql-ws", "start")):
+            async with websockets.connect(server.ws_url, subprotocols=[protocol]) as ws:
+                await ws.send(json.dumps({"type": "connection_init", "payload": AUTH}))
+                assert json.loads(await ws.recv())["type"] == "connection_ack"
+                await ws.send(json.dumps({"id": "1", "type": start, "payload": subscription}))
+                await ws.send(json.dumps({"id": "2", "type": start, "payload": subscription}))
+                while (message := json.loads(await ws.recv()))["type"] == "ka":
+                    pass
+            errors = message["payload"] if isinstance(message["payload"], list) else [message["payload"]]
+            assert (message["id"], errors[0]["extensions"]["code"]) == ("2", "TOO_MANY_SUBSCRIPTIONS"), message
