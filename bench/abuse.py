@@ -8,8 +8,8 @@ a client timeout), while a separate probe process GETs ``/healthz`` every 20 ms.
 HTTP status and ``extensions.code``; ``/healthz`` latency percentiles during the attack and with no attack; the
 server's RSS before, after and at its peak (psutil, sampled by the probe).
 
-    python -m bench.abuse            # ~3 minutes
-    python -m bench.abuse --quick    # tiny dataset, short windows, 5 MB body (~40 s; tests/bench runs it)
+    python -m bench.abuse            # ~70 s
+    python -m bench.abuse --quick    # tiny dataset, 0.3 s windows, 5 MiB variable (~40 s)
 
 Some protections have no setting and stay on in "before": the repeated-field check
 (``RequestLimits.max_repeated_fields`` = 20), the argument string length (``max_string_length`` = 100,000),
@@ -163,8 +163,8 @@ ATTACKS: tuple[Attack, ...] = (
         _variable_body,
     ),
     Attack(
-        "1 MB string literal",
-        "`searchGrants(text: \"aaa…\")` with a `literal_mb` MiB string literal, anonymous",
+        "big string literal",
+        '`searchGrants(text: "aaa…")` with a `literal_mb` MiB string literal, anonymous',
         True,
         "BAD_USER_INPUT",
         _literal_body,
@@ -184,17 +184,27 @@ ATTACKS: tuple[Attack, ...] = (
 
 def _probe_loop(conn: Any) -> None:
     """Entry point of the probe process: on ("start", url, interval_s, timeout_s, pid) GET ``url`` every
-    ``interval_s`` (sequentially, one keep-alive connection) until "stop", then send back what it measured."""
+    ``interval_s`` (sequentially, one keep-alive connection) and sample the server's RSS every 10 ms (in a thread,
+    so a blocked server is sampled too) until "stop", then send back what it measured."""
+    import threading
+
+    def sample_rss(server: psutil.Process, stop: threading.Event, peak: list[int]) -> None:
+        while not stop.is_set():
+            with suppress(psutil.Error):
+                peak[0] = max(peak[0], server.memory_info().rss)
+            stop.wait(0.01)
+
     with httpx.Client() as client:
         while True:
             message = conn.recv()
             if message[0] != "start":
                 return
             _, url, interval, timeout, pid = message
-            server = psutil.Process(pid)
+            stop, peak = threading.Event(), [0]
+            sampler = threading.Thread(target=sample_rss, args=(psutil.Process(pid), stop, peak), daemon=True)
+            sampler.start()
             latencies: list[float] = []
             statuses: Counter = Counter()
-            rss_peak = 0
             while True:
                 started = time.perf_counter()
                 try:
@@ -203,12 +213,12 @@ def _probe_loop(conn: Any) -> None:
                     status = type(exc).__name__
                 latencies.append(ms_since(started))
                 statuses[str(status)] += 1
-                with suppress(psutil.Error):
-                    rss_peak = max(rss_peak, server.memory_info().rss)
                 if conn.poll(max(0.0, interval - (time.perf_counter() - started))):
                     conn.recv()
                     break
-            conn.send({"latencies_ms": latencies, "statuses": dict(statuses), "rss_peak": rss_peak})
+            stop.set()
+            sampler.join()
+            conn.send({"latencies_ms": latencies, "statuses": dict(statuses), "rss_peak": peak[0]})
 
 
 class Probe:
@@ -324,7 +334,8 @@ def run_attack(
     or restarted."""
     server = target.server
     headers = {"Content-Type": "application/json"}
-    if not attack.anonymous:
+    anonymous = attack.anonymous and not cfg.token_for_all
+    if not anonymous:
         headers["Authorization"] = f"Bearer {token}"
     proc = psutil.Process(server.pid)
     rss_before = proc.memory_info().rss
@@ -370,6 +381,7 @@ def run_attack(
     return {
         "attack": attack.name,
         "server": target.name,
+        "anonymous": anonymous,
         "requests": len(latencies),
         "window_s": round(window_s, 3),
         "status": dict(statuses),
@@ -377,8 +389,10 @@ def run_attack(
         "expected_code_after": attack.expected_after,
         "response_bytes": max(sizes) if sizes else None,
         "latency_ms": percentiles(latencies, (50,)),
+        "latencies_ms": [round(x, 2) for x in latencies],
         "healthz_ms": percentiles(health, (50, 99)),
         "healthz_probes": len(health),
+        "healthz_latencies_ms": [round(x, 2) for x in health],
         "healthz_status": probed["statuses"],
         "rss_mb": {
             "before": round(rss_before / MIB, 1),
@@ -408,9 +422,7 @@ def baseline(target: Target, probe: Probe, seconds: float) -> dict[str, Any]:
 # --- the run -------------------------------------------------------------------------------------------------
 
 
-def attack_servers(
-    bench_db: BenchDatabase, company_id: str, cfg: argparse.Namespace, log_dir: Path
-) -> dict[str, Any]:
+def attack_servers(bench_db: BenchDatabase, company_id: str, cfg: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
     """Start both servers, take the baselines, run every selected attack against each; stop everything."""
     sizes = Sizes(variable_mb=cfg.variable_mb, literal_mb=cfg.literal_mb)
     attacks = [a for a in ATTACKS if not cfg.attacks or a.name in cfg.attacks]
@@ -455,7 +467,17 @@ async def measure(bench_db: BenchDatabase, cfg: argparse.Namespace) -> dict[str,
         attacked = await asyncio.to_thread(attack_servers, bench_db, company_id, cfg, log_dir)
     finally:
         shutil.rmtree(log_dir, ignore_errors=True)
-    return {"dataset": dataset, "live_scoring_company": company_id, **attacked}
+    settings = {
+        "after": "defaults",
+        "before": LIMITS_OFF,
+        "always_on": list(ALWAYS_ON),
+        "window_s": cfg.window,
+        "max_requests": cfg.max_requests,
+        "attack_timeout_s": cfg.attack_timeout,
+        "probe_interval_s": cfg.probe_interval,
+        "token_for_all": cfg.token_for_all,
+    }
+    return {"settings": settings, "dataset": dataset, "live_scoring_company": company_id, **attacked}
 
 
 async def run(cfg: argparse.Namespace) -> dict[str, Any]:
@@ -465,15 +487,6 @@ async def run(cfg: argparse.Namespace) -> dict[str, Any]:
         "started_at": utc_now().isoformat(timespec="seconds"),
         "machine": machine_info(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
-        "settings": {
-            "after": "defaults",
-            "before": LIMITS_OFF,
-            "always_on": list(ALWAYS_ON),
-            "window_s": cfg.window,
-            "max_requests": cfg.max_requests,
-            "attack_timeout_s": cfg.attack_timeout,
-            "probe_interval_s": cfg.probe_interval,
-        },
         "attacks": {a.name: a.what for a in ATTACKS},
     }
     async with temp_embedded_database() as bench_db:
@@ -489,6 +502,8 @@ async def run(cfg: argparse.Namespace) -> dict[str, Any]:
 def _outcome_cell(run: dict[str, Any]) -> str:
     status = "/".join(run["status"]) or "–"
     codes = ", ".join(f"{code}" + (f" ×{n}" if len(run["outcome"]) > 1 else "") for code, n in run["outcome"].items())
+    if "answered" in run["outcome"] and run["response_bytes"]:
+        codes += f" ({run['response_bytes'] / 1024:,.0f} KiB)"
     return f"{status} {codes}"
 
 
@@ -520,7 +535,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         note = " (timeout; restarted)" if r["restarted"] else " (timeout)" if r["timed_out"] else ""
         rows.append(
             [
-                r["attack"],
+                r["attack"] + (" (anonymous)" if r["anonymous"] else ""),
                 r["server"],
                 r["requests"],
                 _outcome_cell(r) + note,
@@ -551,7 +566,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v / 1024:,.0f} KiB" for k, v in results["body_bytes"].items())
         + f". Server start-up {results['startup_s']} s; restarts {results['restarts']}.\n"
     )
-    out.append("Not switchable in \"before\": " + "; ".join(s["always_on"]) + ".\n")
+    out.append('Not switchable in "before": ' + "; ".join(s["always_on"]) + ".\n")
     return "\n".join(out)
 
 
@@ -562,21 +577,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--matches", type=int, default=40, help="stored matches per company")
     parser.add_argument("--window", type=float, default=3.0, help="seconds each attack is repeated for")
-    parser.add_argument("--max-requests", type=int, default=50, help="attack requests per window at most")
-    parser.add_argument("--attack-timeout", type=float, default=60.0, help="client timeout of one attack request")
-    parser.add_argument("--recover-timeout", type=float, default=60.0, help="wait for a server after a timeout")
+    parser.add_argument("--max-requests", type=int, default=1000, help="attack requests per window at most")
+    parser.add_argument("--attack-timeout", type=float, default=30.0, help="client timeout of one attack request")
+    parser.add_argument("--recover-timeout", type=float, default=30.0, help="wait for a server after a timeout")
     parser.add_argument("--probe-interval", type=float, default=0.02, help="seconds between /healthz probes")
     parser.add_argument("--baseline", type=float, default=3.0, help="seconds of /healthz probing with no attack")
     parser.add_argument("--variable-mb", type=int, default=50, help="MiB of the big-variable body")
     parser.add_argument("--literal-mb", type=int, default=1, help="MiB of the string literal")
+    parser.add_argument(
+        "--token-for-all", action="store_true", help="send the anonymous attacks with the ORG_USER token too"
+    )
     parser.add_argument("--servers", nargs="+", choices=("after", "before"), default=["after", "before"])
     parser.add_argument("--attacks", nargs="+", choices=[a.name for a in ATTACKS], help="only these attacks")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
+    parser.add_argument(
+        "--save-as", help="results file name before the date (default abuse, or abuse-quick with --quick)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.grants, args.companies, args.matches = 200, 10, 5
-        args.window, args.max_requests, args.baseline = 0.3, 5, 0.5
+        args.window, args.max_requests, args.baseline = 0.3, 20, 0.5
         args.attack_timeout, args.recover_timeout = 20.0, 20.0
         args.variable_mb = 5  # still over the 4 MiB default body limit
     return args
@@ -590,7 +611,8 @@ def main(argv: list[str] | None = None) -> int:
     print(render_markdown(results))
     print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
     if not cfg.no_save:
-        print(f"Results: {write_results('abuse-quick' if cfg.quick else 'abuse', results)}")
+        name = cfg.save_as or ("abuse-quick" if cfg.quick else "abuse")
+        print(f"Results: {write_results(name, results)}")
     print(f"(wall time {results['wall_s']} s)")
     return 0
 
