@@ -69,6 +69,8 @@ class LimitExceeded(MatchgraphError):
 class RequestLimits:
     """The limits (settings ``MATCHGRAPH_MAX_*``)."""
 
+    #: Characters in a document, checked before it is lexed (a huge string literal or comment is one token).
+    max_document_length: int = 50_000
     max_tokens: int = 5_000
     max_depth: int = 12
     max_aliases: int = 50
@@ -153,6 +155,17 @@ class _Walk:
         items = self.page_size(node, definition)
         child_type = get_named_type(definition.type) if definition is not None else None
         children = self.selection_set(node.selection_set, child_type)
+        if name.startswith("__"):
+            # Introspection (GraphiQL's query nests `ofType` a dozen levels): bounded by the schema's size and
+            # answered from memory, so it counts for neither depth nor cost; aliases and repeats still count.
+            return _Summary(
+                1,
+                children.aliases + (1 if node.alias else 0),
+                1,
+                children.repeated,
+                Counter({(node.alias or node.name).value: 1}),
+                Counter(),
+            )
         weight = EXPENSIVE_FIELD_WEIGHTS.get(name, 0)
         rate_limited = Counter({key: count * items for key, count in children.rate_limited.items()})
         if name in RATE_LIMITED_FIELDS:
@@ -275,6 +288,15 @@ def check_document(
     return found
 
 
+def check_document_length(limits: RequestLimits, query: object) -> None:
+    """Refuse a document too long to lex (before any parsing): DOCUMENT_TOO_LARGE."""
+    if isinstance(query, str) and len(query) > limits.max_document_length:
+        raise LimitExceeded(
+            "DOCUMENT_TOO_LARGE",
+            f"The document is {len(query)} characters long; at most {limits.max_document_length} are accepted.",
+        )
+
+
 def token_limit_error(error: Exception) -> LimitExceeded | None:
     """graphql-core's "more than N tokens" syntax error as the limit it is."""
     message = str(getattr(error, "message", error))
@@ -294,7 +316,10 @@ def _defaulted_variables(operation: OperationDefinitionNode, variables: dict[str
 
 def _check_strings(limits: RequestLimits, document: DocumentNode, variables: dict[str, Any] | None) -> None:
     """No argument value (literal or variable, however nested) may be longer than ``max_string_length``."""
-    longest = max(_longest_literal(document), _longest_value(variables or {}))
+    document_length = document.loc.end if document.loc is not None else None
+    # A literal is never longer than its document: the (slower) walk over literals is only needed for long ones.
+    literal = _longest_literal(document) if document_length is None or document_length > limits.max_string_length else 0
+    longest = max(literal, _longest_value(variables or {}))
     if longest > limits.max_string_length:
         raise BadUserInput(
             f"An argument value is {longest} characters long; at most {limits.max_string_length} are accepted."

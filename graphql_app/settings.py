@@ -50,6 +50,7 @@ class Settings:
     trusted_documents: bool = False
     batch_max_operations: int = 0
     max_body_bytes: int = 4 * 1024 * 1024
+    max_document_length: int = 50_000
     max_tokens: int = 5_000
     max_depth: int = 12
     max_aliases: int = 50
@@ -65,7 +66,11 @@ class Settings:
         from graphql_app.limits import RequestLimits
 
         return RequestLimits(
-            max_tokens=self.max_tokens, max_depth=self.max_depth, max_aliases=self.max_aliases, max_cost=self.max_cost
+            max_document_length=self.max_document_length,
+            max_tokens=self.max_tokens,
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_cost=self.max_cost,
         )
 
     @property
@@ -126,6 +131,7 @@ def load_settings() -> Settings:
         trusted_documents=_bool("MATCHGRAPH_TRUSTED_DOCUMENTS", False),
         batch_max_operations=int(env("MATCHGRAPH_BATCH_MAX_OPERATIONS") or 0),
         max_body_bytes=int(env("MATCHGRAPH_MAX_BODY_BYTES") or 4 * 1024 * 1024),
+        max_document_length=int(env("MATCHGRAPH_MAX_DOCUMENT_LENGTH") or 50_000),
         max_tokens=int(env("MATCHGRAPH_MAX_TOKENS") or 5_000),
         max_depth=int(env("MATCHGRAPH_MAX_DEPTH") or 12),
         max_aliases=int(env("MATCHGRAPH_MAX_ALIASES") or 50),

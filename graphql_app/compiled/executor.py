@@ -25,7 +25,7 @@ from graphql_app.compiled.plan import NotCompilable, OperationPlan, compile_oper
 from graphql_app.compiled.sql import MISSING, Bindings, Fallback, SqlWriter
 from graphql_app.context import Context
 from graphql_app.errors import MatchgraphError
-from graphql_app.limits import RequestLimits, check_document
+from graphql_app.limits import RequestLimits, check_document, check_document_length
 
 logger = logging.getLogger(__name__)
 
@@ -73,15 +73,17 @@ class CompiledQueries:
         return plan
 
     def _compile(self, query: str, operation_name: str | None) -> tuple[OperationPlan | None, bool]:
-        """The plan, and whether the outcome is worth keeping (not for documents that fail to parse, break a
-        limit or fail validation: the resolvers report those, and they must not fill the cache)."""
+        """The plan (None: the resolvers answer), and whether to keep that outcome. A refusal is kept too, so a
+        refused document is not parsed and measured again on every request; documents too long to keep are not
+        (the cache holds at most ``maxsize`` documents of ``max_cached_length``)."""
         try:
+            check_document_length(self.limits, query)
             document = parse(query, max_tokens=self.limits.max_tokens)
             check_document(self.limits, self.schema, document, operation_name, None)
         except (GraphQLError, MatchgraphError):
-            return None, False
+            return None, True
         if validate(self.schema, document, specified_rules):
-            return None, False
+            return None, True
         try:
             plan = compile_operation(self.schema, document, operation_name, is_supported)
         except NotCompilable as exc:

@@ -1,5 +1,7 @@
 """Which GraphQL document a request runs: its own text, or a persisted document named by its hash.
 
+Every document also passes the length limit here, the first thing any transport does with it.
+
 One rule for every transport (HTTP POST and GET, batches, SSE, both WebSocket protocols):
 
 * **Automatic persisted queries** (Apollo's protocol, ``extensions.persistedQuery = {version: 1, sha256Hash}``):
@@ -25,6 +27,7 @@ from graphql_app.errors import (
     PersistedQueryNotFound,
     PersistedQueryNotSupported,
 )
+from graphql_app.limits import RequestLimits, check_document_length
 from graphql_app.services.persisted_documents import (
     SHA256_HEX,
     StoredDocument,
@@ -45,9 +48,11 @@ class DocumentResolver:
         persisted_queries: bool = True,
         trusted_only: bool = False,
         cache_size: int = 2_000,
+        limits: RequestLimits | None = None,
     ) -> None:
         self.db = db
         self.schema = schema
+        self.limits = limits or RequestLimits()
         self.persisted_queries = persisted_queries
         self.trusted_only = trusted_only
         self.cache_size = cache_size
@@ -55,7 +60,9 @@ class DocumentResolver:
 
     async def document(self, query: Any, extensions: Any, principal: Principal | None) -> Any:
         """The text to execute. ``query`` comes back unchanged when no rule applies (the caller reports a
-        missing or malformed query as it always does)."""
+        missing or malformed query as it always does). A document over the length limit is refused here, before
+        anything lexes it."""
+        check_document_length(self.limits, query)
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         if persisted is None:
             if self.trusted_only and isinstance(query, str):

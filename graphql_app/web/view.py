@@ -78,6 +78,7 @@ class MatchgraphGraphQL(GraphQL):
                 self.schema._schema,
                 persisted_queries=self.documents_setting.persisted_queries,
                 trusted_only=self.documents_setting.trusted_only,
+                limits=getattr(self.schema, "request_limits", None),
             )
         return self._documents
 

@@ -20,6 +20,9 @@ import httpx
 import pytest
 
 from graphql_app.app import create_app
+from graphql_app.compiled import CompiledQueries
+from graphql_app.limits import RequestLimits
+from schema import build_schema
 from graphql_app.compiled.plan import SelectionPlan
 from graphql_app.db.engine import count_statements
 from tests.api.factories import create_company, create_grants, grant_input
@@ -153,14 +156,14 @@ def _plan_fields(selection: SelectionPlan) -> int:
 async def test_plan_size_is_bounded_for_small_documents(two_apps, matched):
     document = _fan_out_document(aliases=4, depth=6)  # 1.8 kB, kept small so the test stays fast
     assert len(document) < 2_000
-    plans = two_apps[0].plans
-    # A MEMBER is refused on company data by both paths…
-    body = await assert_same(two_apps, MEMBER_A, document, {"c": str(uuid.uuid4())}, compiled=False)
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    # …and an organisation user asking for a company that does not exist gets NOT_FOUND from both…
-    body = await assert_same(two_apps, ADMIN_A, document, {"c": str(uuid.uuid4())}, compiled=False)
-    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    # …but the compiled path built (and keeps cached) a plan and SQL exponential in the document.
+    # The request limits refuse it on both paths, whoever asks, before any plan is built…
+    for token in (MEMBER_A, ADMIN_A):
+        body = await assert_same(two_apps, token, document, {"c": str(uuid.uuid4())}, compiled=False)
+        assert body["errors"][0]["extensions"]["code"] in ("QUERY_TOO_DEEP", "QUERY_TOO_COMPLEX")
+    assert two_apps[0].plans.plan_for(document, None) is None
+    # …and with the limits lifted, the plan and its SQL still stay bounded (the plans' own field budget).
+    relaxed = RequestLimits(max_depth=1_000, max_aliases=10**9, max_cost=10**15, max_repeated_fields=10**9)
+    plans = CompiledQueries(build_schema(limits=relaxed))
     plan = plans.plan_for(document, None)
     fields = 0 if plan is None else _plan_fields(plan.root)
     sql = max((len(text) for text, _ in plan.statements.values()), default=0) if plan is not None else 0
@@ -327,17 +330,20 @@ async def test_cursor_kinds_bounds_and_past_the_end(two_apps, matched):
     for first in (0, 101, -1):
         await assert_same(two_apps, ADMIN_A, grants_page, {"f": first}, compiled=False)
         await assert_same(two_apps, ADMIN_A, matches_page, {"c": company, "f": first}, compiled=False)
-    # Offset cursors past the end (totalCount still the whole list), at the last item, and at bigint's edge.
+    # Offset cursors past the end (totalCount still the whole list), at the last item, and at the largest offset.
     from graphql_app.services.pages import encode_offset_cursor
+    from graphql_app.validation import MAX_OFFSET
 
-    for position in (16, 17, 1_000, 2**63 - 2):
+    for position in (16, 17, 1_000, MAX_OFFSET - 1):
         body = await assert_same(
             two_apps, ADMIN_A, grants_page, {"f": 3, "a": encode_offset_cursor(position)}, compiled=True
         )
         assert body["data"]["grants"]["totalCount"] == 17
-    # An offset beyond bigint: both paths fail alike (the resolvers' masked error).
-    body = await assert_same(two_apps, ADMIN_A, grants_page, {"f": 3, "a": encode_offset_cursor(2**63)}, compiled=False)
-    assert body["errors"]
+    # Beyond it (up to bigint's edge and past it): both paths refuse the cursor as bad input.
+    for position in (MAX_OFFSET + 1, 2**63 - 2, 2**63):
+        cursor = encode_offset_cursor(position)
+        body = await assert_same(two_apps, ADMIN_A, grants_page, {"f": 3, "a": cursor}, compiled=False)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 # --- Values -------------------------------------------------------------------------------------------------
@@ -349,7 +355,7 @@ async def test_timestamps_amounts_and_text_render_like_the_resolvers(two_apps, m
         "2026-07-01T10:00:00.000001Z",
         "2026-07-01T10:00:00.100000-09:30",
         "2026-07-01T10:00:00+14:00",
-        "0999-07-01T10:00:00.5+00:00",  # a three-digit year
+        "1970-01-01T00:00:00.5+00:00",  # the earliest deadline accepted, a half second
         "2031-02-28T23:59:59.999999Z",
     ]
     grants = await create_grants(
@@ -365,7 +371,7 @@ async def test_timestamps_amounts_and_text_render_like_the_resolvers(two_apps, m
             for i, (d, (a, b)) in enumerate(
                 zip(
                     deadlines,
-                    [(0.1, 0.3), (1e13, 5e13), (None, 5), (7, None), (0.01, 99999999999999.99), (None, None)],
+                    [(0.1, 0.3), (1e11, 5e11), (None, 5), (7, None), (0.01, 999999999999.99), (None, None)],
                     strict=True,
                 )
             )

@@ -103,6 +103,17 @@ async def test_statement_timeout_cancels_and_answers_timeout(services):
         await quick.dispose()
 
 
+async def test_documents_over_the_length_limit_are_refused_before_parsing(http, execution_path):
+    literal = "x" * 60_000
+    for headers in ({}, AUTH):
+        body = (
+            await http.post(
+                "/graphql", json={"query": f'{{ searchGrants(text: "{literal}") {{ similarity }} }}'}, headers=headers
+            )
+        ).json()
+        assert body["errors"][0]["extensions"]["code"] == "DOCUMENT_TOO_LARGE", body
+
+
 async def test_long_and_invalid_documents_do_not_fill_the_caches(services, execution_path):
     app, http = app_and_client(services, compiled_queries=execution_path == "compiled")
     caches = app.state.compiled_queries if execution_path == "compiled" else None
@@ -110,7 +121,7 @@ async def test_long_and_invalid_documents_do_not_fill_the_caches(services, execu
     schema_caches = view.schema.document_caches
     async with http:
         for i in range(30):
-            padding = " " * 25_000  # a long but valid document (whitespace is free for the token limit)
+            padding = " " * 25_000  # long (under the length limit) but valid: whitespace is free for the token limit
             await http.post("/graphql", json={"query": f"{{ me {{ subject }} }}{padding}# {i}"}, headers=AUTH)
             await http.post("/graphql", json={"query": f"{{ me {{ nope{i} }} }}"}, headers=AUTH)
             await http.post("/graphql", json={"query": "{ me { subject"}, headers=AUTH)
@@ -118,8 +129,9 @@ async def test_long_and_invalid_documents_do_not_fill_the_caches(services, execu
     assert all(len(query) < 20_000 for query, _ in schema_caches._parsed)
     assert not any("nope" in query for query in schema_caches._valid)
     assert len(schema_caches._valid) == 1
-    if caches is not None:
-        assert all(len(query) < 20_000 and "nope" not in query for query, _ in caches._plans)
+    if caches is not None:  # refusals are remembered (not measured again), long documents not kept at all
+        assert all(len(query) < 20_000 for query, _ in caches._plans)
+        assert all(plan is None for (query, _), plan in caches._plans.items() if "nope" in query)
 
 
 async def test_expensive_operations_have_a_per_caller_budget(services, as_platform_admin):

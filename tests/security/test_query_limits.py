@@ -136,3 +136,12 @@ async def test_limits_are_settings(services):
         ):
             body = (await http.post("/graphql", json={"query": document}, headers=AUTH)).json()
             assert body["errors"][0]["extensions"]["code"] == code, (document, body)
+
+
+async def test_introspection_as_graphiql_and_codegen_send_it_is_within_the_limits(http, execution_path):
+    from graphql import get_introspection_query
+
+    for descriptions in (True, False):
+        query = get_introspection_query(descriptions=descriptions, specified_by_url=True, input_value_deprecation=True)
+        body = (await http.post("/graphql", json={"query": query}, headers=AUTH)).json()
+        assert "errors" not in body and body["data"]["__schema"]["queryType"]["name"] == "Query"
