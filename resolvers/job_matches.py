@@ -444,7 +444,7 @@ async def pending_explanation(info: Info, match: Row) -> Computation:
         record = await computation_service.insert_computation(
             conn,
             info.context.viewer.subject,
-            match.tenant_id,
+            info.context.viewer.tenant_id,  # visible to whoever asked (a member is of another tenant than the org)
             computation_service.MATCH_EXPLANATION,
             match.id,
             {"matchId": str(match.id)},
