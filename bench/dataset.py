@@ -16,6 +16,10 @@ What is generated (full scale, the defaults; ``--scale small`` is about 1/50 of 
   quality tier derived from it, a realistic spread of statuses (PLACED ones have ``placed_at``) and member
   interest.
 
+``load_talent_dataset(conn, TalentSpec(...))`` loads the talent tables alone (``bench.peer`` adds them to its
+frontend-scale dataset, whose grant side ``bench.frontend_page`` loads): by default 200 jobs, 5,000 members
+and a spread of matches per job (log-normal around 40, at most 160; about 4 in 5 jobs have 20 or more).
+
 Everything is deterministic for a seed: the same seed gives the same ids and values. Deadlines, ``viewed_at``
 and ``placed_at`` are relative to the ``now`` passed in, and which grants are open (so which grants get matches)
 depends on it too. Each table draws from its own random stream, so e.g. changing ``--members`` does not change
@@ -85,7 +89,7 @@ try:  # asyncpg's own UUID: ~4x cheaper to build and to encode than uuid.UUID, a
 except ImportError:  # pragma: no cover - asyncpg internals moved
     _FastUUID = None
 
-__all__ = ["DatasetNotEmptyError", "DatasetSpec", "load_dataset", "main"]
+__all__ = ["DatasetNotEmptyError", "DatasetSpec", "TalentSpec", "load_dataset", "load_talent_dataset", "main"]
 
 #: Tables the loader writes, in load order.
 LOADED_TABLES = ("grants", "companies", "grant_matches", "organisations", "jobs", "members", "job_matches")
@@ -104,7 +108,7 @@ MEMBERS_PER_CHUNK = 20_000
 JOBS_PER_CHUNK = 200
 
 # Stream numbers: each table has its own random stream, derived from the seed.
-_GRANTS, _COMPANIES, _GRANT_MATCHES, _TALENT, _MEMBERS, _JOB_MATCHES = range(1, 7)
+_GRANTS, _COMPANIES, _GRANT_MATCHES, _TALENT, _MEMBERS, _JOB_MATCHES, _JOB_MATCH_COUNTS = range(1, 8)
 
 
 class DatasetNotEmptyError(RuntimeError):
@@ -533,20 +537,33 @@ def _draw(rng: np.random.Generator, weights: dict, n: int) -> list:
     return [keys[i] for i in rng.choice(len(keys), size=n, p=p / p.sum()).tolist()]
 
 
+def job_match_counts(rng: np.random.Generator, jobs: int, median: int, high: int) -> list[int]:
+    """Matches per job with a realistic spread: log-normal around ``median`` (σ 0.8, so about 4 in 5 jobs have
+    at least half the median and a few have several times it), at least 1, at most ``high``."""
+    counts = np.rint(rng.lognormal(np.log(max(median, 1)), 0.8, size=jobs))
+    return np.clip(counts, 1, high).astype(np.int64).tolist()
+
+
 def job_match_records(
     rng: np.random.Generator,
     jobs: Sequence[tuple],
     member_ids: np.ndarray,
-    per_job: int,
+    per_job: int | Sequence[int],
     now: datetime,
 ) -> Iterator[list[tuple]]:
-    """``job_matches`` rows, ``per_job`` distinct members per job, in chunks of ``JOBS_PER_CHUNK`` jobs."""
+    """``job_matches`` rows, ``per_job`` distinct members per job (one count for all, or one per job), in
+    chunks of ``JOBS_PER_CHUNK`` jobs."""
     weights = np.array(DEFAULT_BELONGING_WEIGHTS)
     weights_json = json.dumps(list(DEFAULT_BELONGING_WEIGHTS))
+    counts = [per_job] * len(jobs) if isinstance(per_job, int) else [int(k) for k in per_job]
+    if len(counts) != len(jobs):
+        raise ValueError(f"{len(counts)} match counts for {len(jobs)} jobs")
     for start in range(0, len(jobs), JOBS_PER_CHUNK):
         chunk = jobs[start : start + JOBS_PER_CHUNK]
-        n = len(chunk) * per_job
-        picks = np.concatenate([rng.choice(len(member_ids), size=per_job, replace=False) for _ in chunk])
+        sizes = counts[start : start + JOBS_PER_CHUNK]
+        n = sum(sizes)
+        picks = np.concatenate([rng.choice(len(member_ids), size=k, replace=False) for k in sizes])
+        job_of = np.repeat(np.arange(len(chunk)), sizes).tolist()
         ids = fast_uuids(rng, n)
         comps = np.column_stack([rng.beta(6, 3, n), rng.beta(6, 2.5, n), rng.beta(4, 2.5, n)]).round(6)
         probability = np.round(np.clip(comps @ weights, 0.0, 1.0), 6)
@@ -558,7 +575,7 @@ def job_match_records(
         comps_l, probability_l = comps.tolist(), probability.tolist()
         rows = []
         for i in range(n):
-            job_id, tenant, org_id = chunk[i // per_job][:3]
+            job_id, tenant, org_id = chunk[job_of[i]][:3]
             a, b, c = comps_l[i]
             status = statuses[i]
             rows.append(
@@ -696,6 +713,102 @@ async def _load_without_constraints(
     timer.add(f"{table}_constraints_s", t)
 
 
+async def _copy_talent(
+    conn: asyncpg.Connection,
+    seed: int,
+    job_count: int,
+    member_count: int,
+    per_job: int,
+    now: datetime,
+    timer: _Timer,
+    *,
+    spread: bool,
+) -> list[tuple]:
+    """Organisations and jobs (small), members and job matches (streamed), each from its own stream of
+    ``seed``: ``per_job`` matches for every job, or with ``spread`` a count per job from ``job_match_counts``
+    around ``per_job`` (at most 4× it and at most the members). Must run inside a transaction. Returns the jobs'
+    rows (``id``, ``tenant_id``, ``organisation_id``, ...)."""
+    t = time.perf_counter()
+    talent_rng = _rng(seed, _TALENT)
+    orgs = organisation_records(talent_rng)
+    await conn.copy_records_to_table("organisations", records=orgs, columns=ORGANISATION_COLUMNS)
+    jobs = job_records(talent_rng, orgs, job_count)
+    await conn.copy_records_to_table("jobs", records=jobs, columns=JOB_COLUMNS)
+    timer.add("organisations_and_jobs_s", t)
+    member_ids: list[uuid.UUID] = []
+
+    def members_chunks() -> Iterator[list[tuple]]:
+        for rows in member_records(_rng(seed, _MEMBERS), member_count):
+            member_ids.extend(row[0] for row in rows)
+            yield rows
+
+    await _copy_chunks(conn, "members", MEMBER_COLUMNS, members_chunks(), timer)
+    member_arr = np.empty(len(member_ids), dtype=object)
+    member_arr[:] = member_ids
+    if per_job and jobs:
+        counts: int | list[int] = per_job
+        if spread:
+            counts = job_match_counts(_rng(seed, _JOB_MATCH_COUNTS), len(jobs), per_job, min(4 * per_job, member_count))
+        chunks = job_match_records(_rng(seed, _JOB_MATCHES), jobs, member_arr, counts, now)
+        await _load_without_constraints(conn, "job_matches", JOB_MATCH_COLUMNS, chunks, timer)
+    return jobs
+
+
+@dataclass(frozen=True)
+class TalentSpec:
+    """The talent tables alone (for a database whose grant side another loader fills): the demo organisations,
+    ``jobs`` jobs, ``members`` members, and job matches with a spread per job around
+    ``median_matches_per_job`` (see ``job_match_counts``; at most 4× it)."""
+
+    jobs: int = 200
+    members: int = 5_000
+    median_matches_per_job: int = 40
+    seed: int = 7
+
+    def check(self) -> None:
+        for name, value in asdict(self).items():
+            if name != "seed" and value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        if self.jobs and self.median_matches_per_job and not self.members:
+            raise ValueError("job matches need members")
+
+
+async def load_talent_dataset(conn: asyncpg.Connection, spec: TalentSpec, *, now: datetime) -> dict[str, Any]:
+    """COPY ``spec``'s organisations, jobs, members and job matches into the migrated database behind ``conn``,
+    in one transaction, then ``VACUUM (ANALYZE)`` them. Deterministic for ``spec.seed`` (``placed_at`` relative
+    to ``now``). The talent tables must be empty (:class:`DatasetNotEmptyError` otherwise); the grant side is
+    not touched. Returns ``counts``, ``matches_per_job`` (min / median / max), ``timings_s``, ``table_sizes``
+    and ``jobs`` as ``(job_id, tenant_id)``."""
+    spec.check()
+    tables = ("organisations", "jobs", "members", "job_matches")
+    timer = _Timer()
+    start = time.perf_counter()
+    non_empty = [t for t in tables if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
+    if non_empty:
+        raise DatasetNotEmptyError(f"the database already holds rows in {', '.join(non_empty)}")
+    async with conn.transaction():
+        jobs = await _copy_talent(
+            conn, spec.seed, spec.jobs, spec.members, spec.median_matches_per_job, now, timer, spread=True
+        )
+    t = time.perf_counter()
+    await vacuum_analyze(conn, *tables)
+    timer.add("vacuum_analyze_s", t)
+    per_job = [r[0] for r in await conn.fetch("SELECT count(*) FROM job_matches GROUP BY job_id ORDER BY 1")]
+    timer.seconds["total_s"] = time.perf_counter() - start
+    return {
+        "spec": asdict(spec),
+        "counts": {table: await conn.fetchval(f"SELECT count(*) FROM {table}") for table in tables},
+        "matches_per_job": {
+            "min": per_job[0] if per_job else 0,
+            "median": float(np.median(per_job)) if per_job else 0.0,
+            "max": per_job[-1] if per_job else 0,
+        },
+        "timings_s": {k: round(v, 3) for k, v in timer.seconds.items()},
+        "table_sizes": await table_sizes(conn, *tables),
+        "jobs": [(str(row[0]), row[1]) for row in jobs],
+    }
+
+
 async def load_dataset(
     conn: asyncpg.Connection,
     spec: DatasetSpec,
@@ -766,27 +879,9 @@ async def load_dataset(
         )
         await _load_without_constraints(conn, "grant_matches", MATCH_COLUMNS, chunks, timer)
 
-        # Talent: organisations and jobs (small), members and job matches (streamed).
-        t = time.perf_counter()
-        talent_rng = _rng(spec.seed, _TALENT)
-        orgs = organisation_records(talent_rng)
-        await conn.copy_records_to_table("organisations", records=orgs, columns=ORGANISATION_COLUMNS)
-        jobs = job_records(talent_rng, orgs, spec.jobs)
-        await conn.copy_records_to_table("jobs", records=jobs, columns=JOB_COLUMNS)
-        timer.add("organisations_and_jobs_s", t)
-        member_ids: list[uuid.UUID] = []
-
-        def members_chunks() -> Iterator[list[tuple]]:
-            for rows in member_records(_rng(spec.seed, _MEMBERS), spec.members):
-                member_ids.extend(row[0] for row in rows)
-                yield rows
-
-        await _copy_chunks(conn, "members", MEMBER_COLUMNS, members_chunks(), timer)
-        member_arr = np.empty(len(member_ids), dtype=object)
-        member_arr[:] = member_ids
-        if spec.job_matches_per_job:
-            chunks = job_match_records(_rng(spec.seed, _JOB_MATCHES), jobs, member_arr, spec.job_matches_per_job, now)
-            await _load_without_constraints(conn, "job_matches", JOB_MATCH_COLUMNS, chunks, timer)
+        jobs = await _copy_talent(
+            conn, spec.seed, spec.jobs, spec.members, spec.job_matches_per_job, now, timer, spread=False
+        )
 
     status: dict[str, str] = {}
     for name, ddl in hnsw.items():

@@ -11,16 +11,22 @@ loads a dataset into a throw-away embedded Postgres, and starts on it (one proce
   Matchgraph processes apart.
 
 Workloads (``--workloads``, all by default), each checked to return the same data on every server before
-measuring (ids, scores, reasons, flags, grant and company fields, ``totalCount``):
+measuring (ids in order, scores, reasons, flags, grant and company fields, ``totalCount``, ``hasNextPage``):
 
 - ``page-20`` / ``page-100``: the frontend page, the first 20 / 100 grant matches of a company by score with
   every score field, reasons, flags, the grant and the company (Matchgraph ``grantMatches(companyId:,
   first:)``, PostGraphile ``allGrantMatches(condition: {companyId, tenantId}, orderBy: [SCORE_DESC, ID_ASC])``);
 - ``deep-20``: company → its first 20 matches → grant (Matchgraph ``company(id:) { grantMatches(first:) }``,
-  PostGraphile ``companyById(id:) { grantMatchesByCompanyId(first:, orderBy:) }``).
+  PostGraphile ``companyById(id:) { grantMatchesByCompanyId(first:, orderBy:) }``);
+- ``org-page-20``: the organisation's talent page, a job's first 20 matches by belonging probability with tier,
+  status, member interest, belonging levels, the member and the job (Matchgraph ``jobMatches(jobId:, first:)``
+  as ORG_ADMIN of the job's tenant, PostGraphile ``allJobMatches(condition: {jobId, tenantId}, orderBy:
+  [BELONGING_PROBABILITY_DESC, ID_ASC])`` with ``memberByMemberId``/``jobByJobId`` and the raw component
+  scores, banded into levels with Matchgraph's thresholds for the comparison). It cycles over ``--org-jobs``
+  (100) jobs with at least 20 matches, drawn with the seed; every one of them is checked before measuring.
 
 Measured, per workload, concurrency and server, by a separate load-generator process that replays one
-pre-built request per company (shuffled company order, cycled from the start every run), alternating the
+pre-built request per company or job (shuffled order, cycled from the start every run), alternating the
 servers A B C A B C: requests/s, p50 / p99 latency, CPU per request of the server process and of Postgres, the
 load generator's own CPU, and errors (wrong status, GraphQL errors or a wrong number of edges). Before that, the
 SQL statements one request costs, as Postgres logs them (``log_statement = all``): sequential requests and a
@@ -29,15 +35,18 @@ requests again (hits). Reported: the ratios Matchgraph / PostGraphile and Matchg
 how many distinct requests the load generator cycles over (what drives the cache's hit rate).
 
 Datasets (``--scale``): ``frontend`` (default) is ``bench.frontend_page``'s (``--grants`` 5,000, ``--companies``
-200 × ``--matches`` 100 matches on open grants); ``full`` is ``bench.dataset``'s full scale (100k grants, 10k
-companies × 100 matches = 1M rows, plus the talent tables; HNSW indexes left dropped, the queries do not use
-them). ``--quick`` with ``--scale full`` loads ``DatasetSpec.small()`` instead.
+200 × ``--matches`` 100 matches on open grants) plus ``bench.dataset.load_talent_dataset``'s talent tables
+(``--jobs`` 200, ``--members`` 5,000, matches per job log-normal around ``--job-matches`` 40, at most 4× it);
+``full`` is ``bench.dataset``'s full scale (100k grants, 10k companies × 100 matches = 1M rows, plus 1k jobs ×
+100 matches; HNSW indexes left dropped, the queries do not use them). ``--quick`` with ``--scale full`` loads
+``DatasetSpec.small()`` instead (20 jobs × 20 matches).
 
-    python -m bench.peer                      # frontend scale, 3 workloads × c=10/50 × 3 servers × 2 rounds × 10 s
-                                              # (~8 min)
+    python -m bench.peer                      # frontend scale, 4 workloads × c=10/50 × 3 servers × 2 rounds × 10 s
+                                              # (~11 min)
     python -m bench.peer --scale full         # the same on bench.dataset's full scale (plus its load time)
     python -m bench.peer --no-cache --workloads page-20 --concurrency 10
-    python -m bench.peer --quick              # tiny dataset, 1 round × 1.5 s (~75 s); not part of the test suite
+    python -m bench.peer --workloads org-page-20 --results-name peer-org-page   # the talent page alone
+    python -m bench.peer --quick              # tiny dataset, 1 round × 1.5 s (~90 s); not part of the test suite
 """
 
 from __future__ import annotations
@@ -61,7 +70,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import httpx
@@ -81,6 +90,7 @@ from bench.common import (
     utc_now,
     write_results,
 )
+from bench.dataset import TalentSpec, load_talent_dataset
 from bench.frontend_page import (
     JWT_SECRET,
     PAGE_QUERY,
@@ -90,6 +100,7 @@ from bench.frontend_page import (
     request_body,
     tokens_for,
 )
+from graphql_app.matching.belonging import component_level
 
 PEER_DIR = Path(__file__).resolve().parent / "peer"
 POSTGRAPHILE_CLI = PEER_DIR / "node_modules" / "postgraphile" / "cli.js"
@@ -152,6 +163,43 @@ query Deep($id: UUID!, $first: Int!) {
   }
 }"""
 
+#: The organisation's talent page: a job's first matches by belonging probability, with tier, status, interest,
+#: the belonging levels, the member and the job.
+ORG_PAGE_QUERY = """
+query OrgPage($jobId: ID!, $first: Int!) {
+  jobMatches(jobId: $jobId, first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id qualityTier status memberInterest
+      belongingLevels { authenticity acceptance complementarity }
+      member { id displayName headline }
+      job { id title }
+    } }
+  }
+}"""
+
+#: The same page in PostGraphile: the job's matches in its tenant, best first (probability, then id, as
+#: Matchgraph's keyset order), member and job through the foreign keys. PostGraphile has no belonging levels:
+#: it returns the component scores, which ``OrgPage.normalise`` bands with Matchgraph's thresholds.
+POSTGRAPHILE_ORG_QUERY = """
+query OrgPage($jobId: UUID!, $tenantId: String!, $first: Int!) {
+  allJobMatches(
+    condition: { jobId: $jobId, tenantId: $tenantId }
+    orderBy: [BELONGING_PROBABILITY_DESC, ID_ASC]
+    first: $first
+  ) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id qualityTier status memberInterest
+      authenticity acceptance complementarity
+      member: memberByMemberId { id displayName headline }
+      job: jobByJobId { id title }
+    } }
+  }
+}"""
+
 
 # --- workloads -----------------------------------------------------------------------------------------------
 
@@ -183,6 +231,13 @@ def _company_row(c: dict[str, Any]) -> tuple:
 @dataclass(frozen=True)
 class Workload:
     """One query shape, as each server spells it: ``first`` matches of a company, on a page or under it."""
+
+    #: What one request is about: the load generator cycles over a list of (id, tenant) of this kind.
+    subject: ClassVar[str] = "company"
+    #: Appears once per match node in the workload's response on every server (the edge count).
+    edge_marker: ClassVar[bytes] = EDGE_MARKER
+    #: Subjects whose responses are compared across the servers before measuring (None: every one).
+    same_data_checks: ClassVar[int | None] = 5
 
     name: str
     first: int
@@ -218,8 +273,64 @@ class Workload:
         return {"totalCount": page["totalCount"], "hasNextPage": page["pageInfo"]["hasNextPage"], "rows": rows}
 
 
-WORKLOADS = {
-    w.name: w for w in (Workload("page-20", 20), Workload("page-100", 100), Workload("deep-20", 20, deep=True))
+@dataclass(frozen=True)
+class OrgPage:
+    """The organisation's talent page: ``first`` matches of a job, best first, with member and job."""
+
+    subject: ClassVar[str] = "job"
+    edge_marker: ClassVar[bytes] = b'"qualityTier"'
+    same_data_checks: ClassVar[int | None] = None  # every job the load cycles over (100 by default)
+
+    name: str
+    first: int
+
+    def query(self, kind: str) -> str:
+        return ORG_PAGE_QUERY if kind == A else POSTGRAPHILE_ORG_QUERY
+
+    def body(self, kind: str, job_id: str, tenant: str) -> bytes:
+        variables: dict[str, Any] = {"jobId": job_id, "first": self.first}
+        if kind != A:
+            variables["tenantId"] = tenant
+        return orjson.dumps({"query": self.query(kind), "variables": variables})
+
+    def expected_edges(self, fewest_matches: int) -> int:
+        return min(self.first, fewest_matches)
+
+    def normalise(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Ids in order, tier, status, interest, the three levels (PostGraphile's scores banded), member, job."""
+        page = payload["data"]["jobMatches" if kind == A else "allJobMatches"]
+        rows = []
+        for edge in page["edges"]:
+            n = edge["node"]
+            parts = ("authenticity", "acceptance", "complementarity")
+            levels = (
+                tuple(n["belongingLevels"][k] for k in parts)
+                if kind == A
+                else tuple(component_level(n[k]) for k in parts)
+            )
+            m, j = n["member"], n["job"]
+            rows.append(
+                (
+                    n["id"],
+                    n["qualityTier"],
+                    n["status"],
+                    n["memberInterest"],
+                    levels,
+                    (m["id"], m["displayName"], m["headline"]),
+                    (j["id"], j["title"]),
+                )
+            )
+        return {"totalCount": page["totalCount"], "hasNextPage": page["pageInfo"]["hasNextPage"], "rows": rows}
+
+
+WORKLOADS: dict[str, Workload | OrgPage] = {
+    w.name: w
+    for w in (
+        Workload("page-20", 20),
+        Workload("page-100", 100),
+        Workload("deep-20", 20, deep=True),
+        OrgPage("org-page-20", 20),
+    )
 }
 
 
@@ -367,15 +478,16 @@ def start_postgraphile(bench_db: BenchDatabase, log_dir: Path) -> Server:
 
 
 def workload_requests(
-    kind: str, workload: Workload, jobs: list[tuple[str, str]], tokens: dict[str, str]
+    kind: str, workload: Workload | OrgPage, subjects: list[tuple[str, str]], tokens: dict[str, str]
 ) -> list[tuple[bytes, dict[str, str]]]:
-    """(body, headers) of the workload's request for every company, for a server of ``kind``."""
+    """(body, headers) of the workload's request for every subject (company or job, with its tenant), for a
+    server of ``kind``; Matchgraph's carry an ORG_ADMIN token of the subject's tenant."""
     out = []
-    for company_id, tenant in jobs:
+    for subject_id, tenant in subjects:
         headers = {"Content-Type": "application/json"}
         if kind == A:
             headers["Authorization"] = f"Bearer {tokens[tenant]}"
-        out.append((workload.body(kind, company_id, tenant), headers))
+        out.append((workload.body(kind, subject_id, tenant), headers))
     return out
 
 
@@ -394,18 +506,24 @@ def raw_http(port: int, body: bytes, headers: dict[str, str]) -> bytes:
 def check_same_data(
     servers: dict[str, Server],
     requests: dict[str, list[tuple[bytes, dict]]],
-    jobs: list,
-    workload: Workload,
+    subjects: list,
+    workload: Workload | OrgPage,
     expected_edges: int,
-    n: int,
+    n: int | None,
+    cached_n: int = 5,
 ) -> dict[str, Any]:
-    """Every server returns the same data (ids, scores, every other field, totals) for the first ``n``
-    companies, with ``expected_edges`` matches each."""
+    """Every server returns the same data (ids in the same order, every other field, totals) for the first ``n``
+    subjects (companies or jobs; None: all), with ``expected_edges`` matches each.
+
+    ``matchgraph-cache`` takes part for the first ``cached_n`` subjects only: the statement count's cold pass
+    needs requests at the end of the cycle that it has not cached yet."""
     compared, rows = 0, 0
     with httpx.Client(timeout=60) as client:
-        for k in range(min(n, len(jobs))):
+        for k in range(len(subjects) if n is None else min(n, len(subjects))):
             pages = {}
             for name, server in servers.items():
+                if name == C and k >= cached_n:
+                    continue
                 body, headers = requests[name][k]
                 response = client.post(server.base_url + "/graphql", content=body, headers=headers)
                 payload = response.json()
@@ -423,14 +541,21 @@ def check_same_data(
                 a, b = page, reference
                 diff = next((i for i, (x, y) in enumerate(zip(a["rows"], b["rows"], strict=False)) if x != y), None)
                 raise RuntimeError(
-                    f"{name} and {B} disagree on company {jobs[k][0]} ({workload.name}): totalCount "
+                    f"{name} and {B} disagree on {workload.subject} {subjects[k][0]} ({workload.name}): totalCount "
                     f"{a['totalCount']} / {b['totalCount']}, company {a.get('company')} / {b.get('company')}, rows "
                     f"{len(a['rows'])} / {len(b['rows'])}, first difference at row {diff}:"
                     f"\n{a['rows'][diff] if diff is not None else ''}\n{b['rows'][diff] if diff is not None else ''}"
                 )
             compared += 1
             rows = len(reference["rows"])
-    return {"companies_compared": compared, "rows_per_response": rows, "servers": list(servers), "identical": True}
+    return {
+        "subject": workload.subject,
+        "compared": compared,
+        "rows_per_response": rows,
+        "servers": list(servers),
+        "identical": True,
+        **({"compared_on_cache_server": min(compared, cached_n)} if C in servers else {}),
+    }
 
 
 # --- SQL statements per request, as Postgres logs them -------------------------------------------------------
@@ -453,9 +578,9 @@ def _kind(sql: str) -> str:
     return "other"
 
 
-async def _control(bench_db: BenchDatabase) -> asyncpg.Connection:
+async def _control(bench_db: BenchDatabase, database: str = "postgres") -> asyncpg.Connection:
     app = {"application_name": CONTROL_APP}
-    return await asyncpg.connect(user="postgres", host=bench_db.socket_dir, database="postgres", server_settings=app)
+    return await asyncpg.connect(user="postgres", host=bench_db.socket_dir, database=database, server_settings=app)
 
 
 class StatementLog:
@@ -816,8 +941,8 @@ class Session:
     bench_db: BenchDatabase
     servers: dict[str, Server]
     pool: Any  # multiprocessing.pool.Pool of one spawned process
-    requests: dict[str, dict[str, list[tuple[bytes, dict]]]]  # server → workload → (body, headers) per company
-    matches_per_company: int
+    requests: dict[str, dict[str, list[tuple[bytes, dict]]]]  # server → workload → (body, headers) per subject
+    expected_edges: dict[str, int]  # workload → matches in every response
 
     def __post_init__(self) -> None:
         self.raw = {
@@ -827,7 +952,7 @@ class Session:
         }
 
     def distinct(self, workload: str) -> int:
-        """Distinct requests the load generator cycles over (one per company)."""
+        """Distinct requests the load generator cycles over (one per company or job)."""
         return len(next(iter(self.requests.values()))[workload])
 
     async def load(self, name: str, workload: str, concurrency: int, warmup_s: float, duration_s: float) -> dict:
@@ -835,8 +960,8 @@ class Session:
         spec = {
             "port": self.servers[name].port,
             "requests": self.raw[name, workload],
-            "expected_edges": WORKLOADS[workload].expected_edges(self.matches_per_company),
-            "edge_marker": EDGE_MARKER,
+            "expected_edges": self.expected_edges[workload],
+            "edge_marker": WORKLOADS[workload].edge_marker,
             "concurrency": concurrency,
             "warmup_s": warmup_s,
             "duration_s": duration_s,
@@ -900,13 +1025,24 @@ class Session:
 
 
 async def load_bench_dataset(bench_db: BenchDatabase, args: argparse.Namespace) -> tuple[dict, list]:
-    """The dataset of ``args.scale``: its description (counts, timings, sizes) and ``(company id, tenant)``."""
+    """The dataset of ``args.scale``: its description (counts, timings, sizes) and ``(company id, tenant)``.
+
+    Frontend scale: ``bench.frontend_page``'s grant side, then ``bench.dataset``'s talent tables
+    (``TalentSpec``: ``--jobs`` jobs, ``--members`` members, matches per job spread around ``--job-matches``)."""
     if args.scale == "frontend":
         dataset = await load_frontend_dataset(
             bench_db, args.grants, args.companies, matches_per_company=args.matches, seed=args.seed
         )
-        jobs = dataset.pop("jobs")
-        return {"scale": "frontend", "loader": "bench.frontend_page.load_frontend_dataset", **dataset}, jobs
+        companies = dataset.pop("jobs")  # bench.frontend_page calls its (company id, tenant) pairs "jobs"
+        spec = TalentSpec(jobs=args.jobs, members=args.members, median_matches_per_job=args.job_matches, seed=args.seed)
+        conn = await bench_db.connect()
+        try:
+            talent = await load_talent_dataset(conn, spec, now=utc_now())
+        finally:
+            await conn.close()
+        del talent["jobs"]
+        loader = "bench.frontend_page.load_frontend_dataset + bench.dataset.load_talent_dataset"
+        return {"scale": "frontend", "loader": loader, **dataset, "talent": talent}, companies
     from bench.dataset import DatasetSpec, load_dataset
 
     spec = DatasetSpec.small(seed=args.seed) if args.quick else DatasetSpec.full(seed=args.seed)
@@ -933,6 +1069,33 @@ async def load_bench_dataset(bench_db: BenchDatabase, args: argparse.Namespace) 
     return dataset, loaded["companies"]
 
 
+async def org_page_jobs(bench_db: BenchDatabase, min_matches: int, count: int, seed: int) -> dict[str, Any]:
+    """``count`` distinct jobs with at least ``min_matches`` matches (fewer if fewer qualify), drawn with
+    ``seed`` from all that qualify, in a shuffled order: ``jobs`` as ``(job id, tenant)``, how many qualified,
+    and the chosen jobs' match counts (min / median / max)."""
+    conn = await _control(bench_db, bench_db.name)
+    try:
+        rows = await conn.fetch(
+            "SELECT j.id::text AS id, j.tenant_id, count(*) AS n FROM jobs j JOIN job_matches m ON m.job_id = j.id "
+            "GROUP BY j.id HAVING count(*) >= $1 ORDER BY j.id",
+            min_matches,
+        )
+    finally:
+        await conn.close()
+    chosen = [rows[i] for i in np.random.default_rng(seed).permutation(len(rows))[:count]]
+    counts = sorted(r["n"] for r in chosen)
+    return {
+        "jobs": [(r["id"], r["tenant_id"]) for r in chosen],
+        "eligible": len(rows),
+        "min_matches": min_matches,
+        "matches_per_job": {
+            "min": counts[0] if counts else 0,
+            "median": statistics.median(counts) if counts else 0,
+            "max": counts[-1] if counts else 0,
+        },
+    }
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     names = (A, B, C) if args.cache else (A, B)
     workloads = tuple(dict.fromkeys(args.workloads))
@@ -955,22 +1118,38 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "queries": {w: {A: WORKLOADS[w].query(A).strip(), B: WORKLOADS[w].query(B).strip()} for w in workloads},
     }
     async with temp_embedded_database() as bench_db:
-        dataset, jobs = await load_bench_dataset(bench_db, args)
-        jobs = [jobs[i] for i in np.random.default_rng(args.seed).permutation(len(jobs))]
+        dataset, companies = await load_bench_dataset(bench_db, args)
+        companies = [companies[i] for i in np.random.default_rng(args.seed).permutation(len(companies))]
+        # The talent page's jobs: those with a full page of matches, at most --org-jobs of them.
+        org_first = max((WORKLOADS[w].first for w in workloads if WORKLOADS[w].subject == "job"), default=20)
+        picked = await org_page_jobs(bench_db, org_first, args.org_jobs, args.seed)
+        subjects = {"company": companies, "job": picked.pop("jobs")}
+        dataset["org_page_jobs"] = {"jobs": len(subjects["job"]), **picked}
+        for w in workloads:
+            if not subjects[WORKLOADS[w].subject]:
+                raise SystemExit(f"{w}: no {WORKLOADS[w].subject} in the dataset qualifies")
+        # Fewest matches any subject the load cycles over has: every response carries min(first, that).
+        fewest = {"company": dataset["matches_per_company"], "job": picked["matches_per_job"]["min"]}
+        expected = {w: WORKLOADS[w].expected_edges(fewest[WORKLOADS[w].subject]) for w in workloads}
         results["dataset"] = dataset
         results["postgres"] = await bench_db.server_facts()
-        tokens = tokens_for({tenant for _, tenant in jobs})
+        tokens = tokens_for({tenant for pairs in subjects.values() for _, tenant in pairs})
         kinds = {A: A, B: B, C: A}
         reqs = {
-            name: {w: workload_requests(kinds[name], WORKLOADS[w], jobs, tokens) for w in workloads} for name in names
+            name: {
+                w: workload_requests(kinds[name], WORKLOADS[w], subjects[WORKLOADS[w].subject], tokens)
+                for w in workloads
+            }
+            for name in names
         }
         if args.cache:
             await create_cache_role(bench_db)
             results["cache"] = {
                 **cache_settings(),
                 "role": CACHE_ROLE,
-                "distinct_requests_per_workload": len(jobs),
-                "cycle": "one request per company, the same shuffled order every run, from its start",
+                "distinct_requests_per_workload": {w: len(subjects[WORKLOADS[w].subject]) for w in workloads},
+                "cycle": "one request per company (per job for org-page), the same shuffled order every run, "
+                "from its start",
             }
         log_dir = Path(tempfile.mkdtemp(prefix="mg-bench-peer-"))
         servers: dict[str, Server] = {}
@@ -986,19 +1165,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for server in servers.values():
                     await asyncio.to_thread(server.wait_ready)
                 results["startup_s"] = {name: s.startup_s for name, s in servers.items()}
-                mpc = dataset["matches_per_company"]
                 results["same_data"] = {
                     w: check_same_data(
                         servers,
                         {n: reqs[n][w] for n in servers},
-                        jobs,
+                        subjects[WORKLOADS[w].subject],
                         WORKLOADS[w],
-                        WORKLOADS[w].expected_edges(mpc),
-                        5,
+                        expected[w],
+                        WORKLOADS[w].same_data_checks,
                     )
                     for w in workloads
                 }
-                session = Session(bench_db, servers, pool, reqs, mpc)
+                session = Session(bench_db, servers, pool, reqs, expected)
                 results["statements_per_request"] = await session.count_statements(
                     workloads, args.statement_requests, max(plan.concurrencies), args.statement_load
                 )
@@ -1042,7 +1220,19 @@ def _dataset_line(d: dict[str, Any]) -> str:
             f"{c['job_matches']:,} job matches; HNSW indexes {', '.join(sorted(set(d['hnsw_indexes'].values())))}"
         )
     else:
-        line = f"frontend scale (`{d['loader']}`, seed {SEED}): {line}"
+        line = f"frontend scale (`{d['loader']}`, seed {d.get('talent', {}).get('spec', {}).get('seed', SEED)}): {line}"
+        if "talent" in d:
+            c, per_job = d["talent"]["counts"], d["talent"]["matches_per_job"]
+            line += (
+                f"; talent: {c['jobs']:,} jobs, {c['members']:,} members, {c['job_matches']:,} job matches "
+                f"({per_job['min']}–{per_job['max']} per job, median {per_job['median']:g})"
+            )
+    if "org_page_jobs" in d:
+        o = d["org_page_jobs"]
+        line += (
+            f"; `org-page` cycles over {o['jobs']:,} of the {o['eligible']:,} jobs with ≥ {o['min_matches']} matches "
+            f"({o['matches_per_job']['min']}–{o['matches_per_job']['max']} matches each)"
+        )
     return line
 
 
@@ -1057,17 +1247,22 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"warm-up, alternating {' '.join(servers)}. Cells with three figures are min / median / max over the "
         "rounds; single figures are medians. Workloads: `page-N` is the frontend page (the first N grant matches "
         "of a company by score, every score field, reasons, flags, grant and company); `deep-20` is company → "
-        "its first 20 matches → grant.\n",
+        "its first 20 matches → grant; `org-page-20` is the organisation's talent page (a job's first 20 matches "
+        "by belonging probability with tier, status, interest, belonging levels, member and job; Matchgraph as "
+        "ORG_ADMIN of the job's tenant).\n",
     ]
     if C in servers:
         cache = results["cache"]
+        distinct = cache["distinct_requests_per_workload"]
+        if isinstance(distinct, int):  # results of runs before org-page: one count for every workload
+            distinct = {w: distinct for w in p["workloads"]}
+        counts = ", ".join(f"{n:,} for {w}" for w, n in distinct.items())
         out.append(
             f"`{C}` is a second Matchgraph process with the response cache on (TTL {cache['ttl_s']:g} s, at most "
             f"{cache['max_entries']:,} entries); `{A}` has it off. The load generator cycles over "
-            f"**{cache['distinct_requests_per_workload']:,} distinct requests** per workload (one per company, the "
-            "same order every run, from the start), so every request of a run after the first "
-            f"{cache['distinct_requests_per_workload']:,} repeats one the cache has seen (column *repeats*; entries "
-            "from earlier runs within the TTL hit too).\n"
+            f"**distinct requests per workload: {counts}** (one per company, per job for `org-page`, the same order "
+            "every run, from the start), so every request of a run after the first cycle repeats one the cache has "
+            "seen (column *repeats*; entries from earlier runs within the TTL hit too).\n"
         )
     rows = []
     for cell in results["cells"]:
@@ -1137,7 +1332,13 @@ def render_markdown(results: dict[str, Any]) -> str:
     out.append(
         "\nSame data on every server, checked before measuring: "
         + ", ".join(
-            f"{w} → {x['companies_compared']} companies × {x['rows_per_response']} rows identical"
+            f"{w} → {x.get('compared', x.get('companies_compared'))} "
+            f"{'jobs' if x.get('subject') == 'job' else 'companies'} × {x['rows_per_response']} rows identical"
+            + (
+                f" ({C}: the first {x['compared_on_cache_server']})"
+                if x.get("compared_on_cache_server", x.get("compared")) != x.get("compared")
+                else ""
+            )
             for w, x in same.items()
         )
         + f". Start-up (all at once): {start}."
@@ -1190,6 +1391,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grants", type=int, default=5000, help="--scale frontend only")
     parser.add_argument("--companies", type=int, default=200, help="--scale frontend only")
     parser.add_argument("--matches", type=int, default=100, help="stored matches per company, --scale frontend only")
+    parser.add_argument("--jobs", type=int, default=200, help="talent jobs, --scale frontend only")
+    parser.add_argument("--members", type=int, default=5000, help="talent members, --scale frontend only")
+    parser.add_argument(
+        "--job-matches", type=int, default=40, help="median matches per job (spread 1–4×), --scale frontend only"
+    )
+    parser.add_argument("--org-jobs", type=int, default=100, help="jobs the org-page workload cycles over")
     parser.add_argument("--workloads", nargs="+", choices=tuple(WORKLOADS), default=list(WORKLOADS))
     parser.add_argument(
         "--cache",
@@ -1203,12 +1410,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.5, help="warm-up seconds before each run")
     parser.add_argument("--statement-requests", type=int, default=20, help="sequential requests, statement count")
     parser.add_argument("--statement-load", type=float, default=2.0, help="seconds under load, statement count")
-    parser.add_argument("--budget", type=float, default=600.0, help="refuse plans with more seconds of load")
+    parser.add_argument("--budget", type=float, default=900.0, help="refuse plans with more seconds of load")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/peer-*.json")
+    parser.add_argument(
+        "--results-name", default="peer", help="results file bench/results/NAME-<date>.json (default: peer)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.grants, args.companies, args.rounds, args.duration, args.warmup = 300, 20, 1, 1.5, 0.3
+        args.jobs, args.members = 40, 1000
         args.statement_requests, args.statement_load = 5, 0.5
     started = time.perf_counter()
     results = asyncio.run(run(args))
@@ -1216,7 +1427,7 @@ def main(argv: list[str] | None = None) -> int:
     print(render_markdown(results))
     print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
     if not args.no_save:
-        print(f"Results: {write_results('peer', results)}")
+        print(f"Results: {write_results(args.results_name, results)}")
     print(f"(wall time {results['wall_s']} s)")
     servers = results["plan"]["servers"]
     return 1 if any(c["summary"][name]["errors"] for c in results["cells"] for name in servers) else 0
