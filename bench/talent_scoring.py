@@ -26,7 +26,7 @@ from graphql_app.db.models import jobs, organisations
 from graphql_app.demo.talent_dataset import ORGANISATIONS, SKILLS, VALUES
 from graphql_app.matching.belonging import rank_members, score_members_for_job
 from graphql_app.matching.traits import WORK_STYLE_TRAITS
-from graphql_app.services import talent
+from graphql_app.services import job_match_scoring
 
 
 def synthetic_members(n: int, seed: int = 7) -> list[tuple]:
@@ -85,15 +85,17 @@ async def run(args: argparse.Namespace) -> dict:
                     job = (await rconn.execute(select(jobs).where(jobs.c.id == job_id))).one()
                     org = (await rconn.execute(select(organisations).where(organisations.c.id == org_id))).one()
                     t0 = time.perf_counter()
-                    cohort = await talent.load_cohort(rconn, org.culture_embedding)
+                    cohort = await job_match_scoring.load_cohort(rconn, org.culture_embedding)
                     load_ms.append((time.perf_counter() - t0) * 1000)
                 t0 = time.perf_counter()
-                scores = score_members_for_job(talent.job_profile(job, org), cohort)
+                scores = score_members_for_job(job_match_scoring.job_profile(job, org), cohort)
                 rank_members(scores, 200)
                 score_ms.append((time.perf_counter() - t0) * 1000)
                 t0 = time.perf_counter()
                 async with db.transaction() as wconn:
-                    await talent.store_job_matches(wconn, job, org, cohort, talent.STORED_MATCHES_PER_JOB)
+                    await job_match_scoring.store_job_matches(
+                        wconn, job, org, cohort, job_match_scoring.STORED_MATCHES_PER_JOB
+                    )
                 store_ms.append((time.perf_counter() - t0) * 1000)
         finally:
             await db.dispose()

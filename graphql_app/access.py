@@ -81,6 +81,11 @@ def is_org_user(viewer: Principal, tenant_id: str) -> bool:
     return viewer.is_platform_admin or (viewer.tenant_id == tenant_id and viewer.has_any_role(ORGANISATION_ROLES))
 
 
+def belongs_to_organisation(viewer: Principal, tenant_id: str) -> bool:
+    """An organisation user (ORG_USER or ORG_ADMIN) of exactly that tenant; platform admins are not."""
+    return viewer.tenant_id == tenant_id and has_organisation_role(viewer)
+
+
 def is_org_admin(viewer: Principal, tenant_id: str) -> bool:
     return viewer.is_platform_admin or (viewer.tenant_id == tenant_id and Role.ORG_ADMIN in viewer.roles)
 
@@ -108,6 +113,14 @@ def open_grants(grants: Any, now: datetime) -> ColumnElement:
 def grant_open(deadline: datetime | None, now: datetime) -> bool:
     """:func:`open_grants` for a grant already loaded."""
     return deadline is None or deadline >= now
+
+
+def peer_companies(companies: Any, company: Row) -> ColumnElement:
+    """Companies whose signals feed a company's collaborative score: the other companies of its own tenant."""
+    return and_(
+        companies.c.tenant_id == bindparam("peer_tenant_id", company.tenant_id, type_=Text),
+        companies.c.id != bindparam("peer_company_id", company.id, type_=UUID(as_uuid=True)),
+    )
 
 
 #: Grant-match list filters by status: ACTIVE (not dismissed), SAVED, DISMISSED.

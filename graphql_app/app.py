@@ -31,6 +31,7 @@ from graphql_app.db.models import EMBEDDING_DIMENSION
 from graphql_app.db.setup import check_embedding_model, migrate, resolve_database_url
 from graphql_app.jobs.events import ComputationEventHub
 from graphql_app.jobs.worker import ComputationWorker
+from graphql_app.loaders import Loaders
 from graphql_app.matching.embeddings import load_embedder
 from graphql_app.response_cache import ResponseCache
 from graphql_app.settings import Settings, load_settings
@@ -50,7 +51,7 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, load_
     if settings.embedded:
         await migrate(url)
     db = Database(url, pool_size=settings.db_pool_size, statement_timeout=settings.statement_timeout_seconds)
-    services = AppServices(settings=settings, db=db, clock=clock or Clock())
+    services = AppServices(settings=settings, db=db, clock=clock or Clock(), loaders=Loaders)
     if load_model:
         services.embedder = await asyncio.to_thread(load_embedder, settings.embedding_model)
         if services.embedder.dimension != EMBEDDING_DIMENSION:
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
     middleware.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes))
     app = Starlette(lifespan=lifespan, middleware=middleware)
     if services is not None:
+        services.loaders = services.loaders or Loaders
         app.state.services = services
     app.state.verifier = TokenVerifier(settings)
     app.state.response_cache = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ class AppServices:
     clock: Clock
     embedder: Embedder | None = None
     events: Any = None  # graphql_app.jobs.events.ComputationEventHub, started by the app's lifespan
+    #: Builds a request's DataLoaders from (database, viewer); the app sets it (graphql_app.loaders.Loaders).
+    loaders: Callable[[Database, Principal], Any] | None = None
 
     def require_embedder(self) -> Embedder:
         if self.embedder is None:  # loaded at start-up; only reachable if start-up was skipped
@@ -54,10 +57,9 @@ class Context:
 
     @property
     def loaders(self):
+        """This request's DataLoaders, built on first use."""
         if self._loaders is None:
-            from resolvers.loaders import Loaders
-
-            self._loaders = Loaders(self.services.db, self.viewer)
+            self._loaders = self.services.loaders(self.services.db, self.viewer)
         return self._loaders
 
     @property

@@ -8,12 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Row
 
 from graphql_app import validation
-from graphql_app.db.engine import Database
-from graphql_app.services.pages import decode_offset_cursor, encode_offset_cursor
+from graphql_app.services.pages import OffsetPage
+from schema.connections import Connection, build_connection
 
 
 def input_fields(data: Any) -> dict[str, Any]:
@@ -35,23 +34,12 @@ def _plain(value: Any, name: str) -> Any:
     return value
 
 
-async def offset_page(db: Database, query: Select, *, first: int, after: str | None, to_node: Callable[[Row], Any]):
-    """A Connection over an ordered catalogue query, with offset cursors and the total in the same SELECT
-    (a second, counting SELECT only for a cursor past the end)."""
-    from schema.connections import build_connection
-
-    limit, offset = validation.page_size(first), decode_offset_cursor(after)
-    counted = query.add_columns(func.count().over().label("total_count"))
-    async with db.reader() as conn:
-        rows = list(await conn.execute(counted.offset(offset).limit(limit + 1)))
-        total = rows[0].total_count if rows else 0
-        if not rows and offset > 0:
-            total = await conn.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = rows[:limit]
+def offset_connection(page: OffsetPage, to_node: Callable[[Row], Any]) -> Connection:
+    """A Connection of an offset-paged list."""
     return build_connection(
-        [to_node(row) for row in page],
-        [encode_offset_cursor(offset + i) for i in range(len(page))],
-        total_count=int(total or 0),
-        has_next_page=len(rows) > limit,
-        has_previous_page=offset > 0,
+        [to_node(row) for row in page.rows],
+        page.cursors,
+        total_count=page.total_count,
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
     )

@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from graphql_app import validation
-from graphql_app.db.models import companies
-from graphql_app.db.scoping import scoped
 from graphql_app.errors import not_found
 from graphql_app.services import catalogue
-from graphql_app.services.catalogue import COMPANY_COLUMNS
-from resolvers.common import input_fields, offset_page
+from graphql_app.services.pages import fetch_offset_page
+from resolvers.common import input_fields, offset_connection
 from schema.connections import Connection
 from schema.inputs import CompanyInput, CompanyUpdateInput
 from schema.types.company import Company
@@ -35,10 +32,11 @@ async def companies_page(
     after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
     country: Annotated[str | None, strawberry.argument(description="Only companies of this country.")] = None,
 ) -> Connection[Company]:
-    conditions = [companies.c.country == validation.country_code(country)] if country is not None else []
-    query = scoped(select(*COMPANY_COLUMNS), companies, info.context.viewer).where(*conditions)
-    query = query.order_by(companies.c.name, companies.c.id)
-    return await offset_page(info.context.db, query, first=first, after=after, to_node=Company.from_row)
+    query = catalogue.companies_list(
+        info.context.viewer, validation.country_code(country) if country is not None else None
+    )
+    page = await fetch_offset_page(info.context.db, query, first=validation.page_size(first), after=after)
+    return offset_connection(page, Company.from_row)
 
 
 async def create_company(

@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from graphql_app import validation
-from graphql_app.db.models import grants
 from graphql_app.errors import BadUserInput, not_found
 from graphql_app.services import catalogue
-from graphql_app.services.catalogue import GRANT_COLUMNS
-from graphql_app.services.grant_matching import open_grant_condition
-from resolvers.common import input_fields, offset_page
+from graphql_app.services.pages import fetch_offset_page
+from resolvers.common import input_fields, offset_connection
 from schema.connections import Connection
 from schema.inputs import GrantInput, GrantUpdateInput
 from schema.types.grant import Grant, GrantSearchResult
@@ -39,9 +36,9 @@ async def grants_page(
     ] = False,
 ) -> Connection[Grant]:
     """Grants by deadline (soonest first, rolling calls last)."""
-    conditions = [] if include_closed else [open_grant_condition(info.context.clock.now())]
-    query = select(*GRANT_COLUMNS).where(*conditions).order_by(grants.c.deadline.asc().nulls_last(), grants.c.id)
-    return await offset_page(info.context.db, query, first=first, after=after, to_node=Grant.from_row)
+    query = catalogue.grants_list(info.context.clock.now(), include_closed)
+    page = await fetch_offset_page(info.context.db, query, first=validation.page_size(first), after=after)
+    return offset_connection(page, Grant.from_row)
 
 
 async def search_grants(

@@ -1,4 +1,4 @@
-"""Permission classes: who may call a field. Tenant scoping of data is done by `graphql_app.db.scoping`."""
+"""Permission classes: who may call a field. Which rows a caller sees is `graphql_app.access`."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from graphql_app.context import AppServices
 from graphql_app.db.models import job_matches, jobs, members, organisations, placement_feedback, placement_outcomes
 from graphql_app.demo.talent_dataset import ORGANISATIONS, generate_demo_members
-from graphql_app.services import talent
+from graphql_app.services import job_match_scoring, talent
 
 PLACED_DAYS_AGO = 100
 
@@ -67,8 +67,8 @@ async def seed_talent(services: AppServices, *, seed: int = 7, member_count: int
                         .returning(*jobs.c)
                     )
                 ).one()
-                cohort = await talent.load_cohort(conn, org.culture_embedding)
-                await talent.store_job_matches(conn, job, org, cohort, 25)
+                cohort = await job_match_scoring.load_cohort(conn, org.culture_embedding)
+                await job_match_scoring.store_job_matches(conn, job, org, cohort, 25)
             best = (
                 await conn.execute(
                     select(job_matches)

@@ -8,20 +8,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphql_app import access
 from graphql_app import validation as v
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.db.models import companies, grant_matches, grants
-from graphql_app.db.scoping import scoped
 from graphql_app.errors import BadUserInput, not_found
 from graphql_app.matching.embeddings import Embedder, company_text, grant_text
 from graphql_app.matching.nace import nace_code_name
 from graphql_app.matching.vocabulary import size_for_headcount
-from graphql_app.services.grant_matching import open_grant_condition
 
 COMPANY_TEXT_FIELDS = ("name", "description", "nace_codes", "carbon_categories")
 #: Columns read for the API (embeddings stay in the database).
@@ -147,6 +147,44 @@ async def _encode(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]
     return list(vectors)
 
 
+async def visible_company(
+    conn: AsyncConnection, principal: Principal, company_id: uuid.UUID, *, lock: bool = False
+) -> Row:
+    """A company the principal may see (its row, locked when asked); NOT_FOUND otherwise."""
+    query = select(companies).where(companies.c.id == company_id, access.tenant_rows(companies, principal))
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    if row is None:
+        raise not_found("Company", company_id)
+    return row
+
+
+async def get_company(db: Database, principal: Principal, company_id: uuid.UUID) -> Row:
+    async with db.reader() as conn:
+        return await visible_company(conn, principal, company_id)
+
+
+def companies_list(principal: Principal, country: str | None) -> Select:
+    """The viewer's companies (optionally of one country), by name."""
+    conditions = [access.tenant_rows(companies, principal)]
+    if country is not None:
+        conditions.append(companies.c.country == country)
+    return select(*COMPANY_COLUMNS).where(*conditions).order_by(companies.c.name, companies.c.id)
+
+
+def grants_list(now: datetime, include_closed: bool) -> Select:
+    """The catalogue by deadline (soonest first, rolling calls last); open grants unless ``include_closed``."""
+    conditions = [] if include_closed else [access.open_grants(grants, now)]
+    return select(*GRANT_COLUMNS).where(*conditions).order_by(grants.c.deadline.asc().nulls_last(), grants.c.id)
+
+
+async def get_grant(db: Database, grant_id: uuid.UUID) -> Row:
+    async with db.reader() as conn:
+        row = (await conn.execute(select(*GRANT_COLUMNS).where(grants.c.id == grant_id))).first()
+    if row is None:
+        raise not_found("Grant", grant_id)
+    return row
+
+
 async def create_companies(
     db: Database, embedder: Embedder, tenant_id: str, items: Sequence[dict[str, Any]]
 ) -> list[Row]:
@@ -165,10 +203,7 @@ async def update_company(
     """Apply a partial update; re-embed when text changed; drop matches the change disqualifies."""
     changes = validate_company(fields, partial=True)
     async with db.transaction() as conn:
-        query = scoped(select(companies).where(companies.c.id == company_id), companies, principal)
-        current = (await conn.execute(query.with_for_update())).first()
-        if current is None:
-            raise not_found("Company", company_id)
+        current = await visible_company(conn, principal, company_id, lock=True)
         merged = {**current._mapping, **changes}
         if any(k in changes and changes[k] != current._mapping[k] for k in COMPANY_TEXT_FIELDS):
             changes["embedding"] = (await _encode(embedder, [_company_embedding_text(merged)]))[0]
@@ -236,7 +271,7 @@ async def search_grants(
     distance = grants.c.embedding.cosine_distance(vector)
     query = select(grants, (1 - distance).label("similarity")).where(grants.c.embedding.is_not(None))
     if not include_closed:
-        query = query.where(open_grant_condition(now))
+        query = query.where(access.open_grants(grants, now))
     async with db.reader() as conn:
         result = await conn.execute(query.order_by(distance).limit(limit))
         return [(row, float(row.similarity)) for row in result]

@@ -12,13 +12,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphql_app import access
 from graphql_app.auth import Principal
+from graphql_app.db.engine import Database
 from graphql_app.db.models import grant_matches, grants
-from graphql_app.db.scoping import scoped
-from graphql_app.services.grant_matching import open_grant_condition
-from graphql_app.services.pages import MatchPage, PageRequest, fetch_ranked_pages
+from graphql_app.errors import not_found
+from graphql_app.services.catalogue import visible_company
+from graphql_app.services.grant_matching import (
+    ComputedMatch,
+    computed_match,
+    listed_match_indices,
+    score_catalogue_for_company,
+)
+from graphql_app.services.pages import (
+    MatchPage,
+    PageRequest,
+    decode_offset_cursor,
+    encode_offset_cursor,
+    fetch_ranked_pages,
+)
 
 MATCH_COLUMNS = list(grant_matches.c)
 
@@ -31,14 +46,10 @@ class GrantMatchFilter:
     min_score: float | None = None
 
 
-def filter_conditions(flt: GrantMatchFilter, now: datetime) -> list:
-    conditions = [open_grant_condition(now)]  # closed grants are never listed
-    if flt.status == "ACTIVE":
-        conditions.append(grant_matches.c.is_dismissed.is_(False))
-    elif flt.status == "SAVED":
-        conditions.append(grant_matches.c.is_saved.is_(True))
-    elif flt.status == "DISMISSED":
-        conditions.append(grant_matches.c.is_dismissed.is_(True))
+def list_conditions(principal: Principal, flt: GrantMatchFilter, now: datetime) -> list:
+    """The list's rows (``access.grant_match_list``: tenant, open grants, status; ``grants`` joined) over
+    ``min_score``."""
+    conditions = access.grant_match_list(grant_matches, grants, principal, now, flt.status)
     if flt.min_score is not None:
         conditions.append(grant_matches.c.score >= flt.min_score)
     return conditions
@@ -54,7 +65,7 @@ async def fetch_grant_match_pages(
 ) -> dict[uuid.UUID | None, MatchPage]:
     """Pages keyed by company id (or ``None`` for the tenant-wide list when ``company_ids`` is None)."""
     base = select(*MATCH_COLUMNS).join(grants, grants.c.id == grant_matches.c.grant_id)
-    base = scoped(base.where(*filter_conditions(flt, now)), grant_matches, principal)
+    base = base.where(*list_conditions(principal, flt, now))
     if company_ids is not None:
         base = base.where(grant_matches.c.company_id.in_(company_ids))
     return await fetch_ranked_pages(
@@ -73,8 +84,112 @@ async def count_grant_matches(
     key = grant_matches.c.company_id if company_ids is not None else None
     columns = [key, func.count()] if key is not None else [func.count()]
     query = select(*columns).join(grants, grants.c.id == grant_matches.c.grant_id)
-    query = scoped(query.where(*filter_conditions(flt, now)), grant_matches, principal)
+    query = query.where(*list_conditions(principal, flt, now))
     if company_ids is not None:
         query = query.where(grant_matches.c.company_id.in_(company_ids)).group_by(key)
         return {row[0]: row[1] for row in await conn.execute(query)}
     return {None: int(await conn.scalar(query) or 0)}
+
+
+async def grant_match_page(
+    db: Database,
+    principal: Principal,
+    company_id: uuid.UUID | None,
+    flt: GrantMatchFilter,
+    page: PageRequest,
+    now: datetime,
+) -> MatchPage:
+    """One company's (or the tenant's) page; NOT_FOUND for a company the principal cannot see."""
+    keys = [company_id] if company_id is not None else None
+    async with db.reader() as conn:
+        result = (await fetch_grant_match_pages(conn, principal, keys, flt, page, now)).get(company_id)
+        if result is None:  # empty page: tell "no matches" from "no such company", and count past the end
+            if company_id is not None:
+                await visible_company(conn, principal, company_id)
+            total = (await count_grant_matches(conn, principal, keys, flt, now)).get(company_id, 0) if page.after else 0
+            result = MatchPage(total_count=total, has_previous_page=page.after is not None)
+    return result
+
+
+async def get_grant_match(db: Database, principal: Principal, match_id: uuid.UUID) -> Row:
+    query = select(grant_matches).where(grant_matches.c.id == match_id, access.tenant_rows(grant_matches, principal))
+    async with db.reader() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        raise not_found("Grant match", match_id)
+    return row
+
+
+@dataclass
+class GrantMatchStatistics:
+    total: int
+    saved: int
+    dismissed: int
+    viewed: int
+    average_score: float | None
+    top_score: float | None
+    histogram: list[int]  # ten buckets of width 0.1 over 0..1 (the last includes 1)
+
+
+async def grant_match_statistics(
+    db: Database, principal: Principal, company_id: uuid.UUID | None, now: datetime
+) -> GrantMatchStatistics:
+    """Counts, mean and top score and a histogram of the stored matches whose grant is open."""
+    bucket = func.least(func.floor(grant_matches.c.score * 10), 9).label("bucket")
+    query = (
+        select(
+            bucket,
+            func.count().label("n"),
+            func.count().filter(grant_matches.c.is_saved).label("saved"),
+            func.count().filter(grant_matches.c.is_dismissed).label("dismissed"),
+            func.count().filter(grant_matches.c.is_viewed).label("viewed"),
+            func.sum(grant_matches.c.score).label("score_sum"),
+            func.max(grant_matches.c.score).label("top"),
+        )
+        .join(grants, grants.c.id == grant_matches.c.grant_id)
+        .where(*list_conditions(principal, GrantMatchFilter(), now))
+    )
+    async with db.reader() as conn:
+        if company_id is not None:
+            await visible_company(conn, principal, company_id)
+            query = query.where(grant_matches.c.company_id == company_id)
+        rows = list(await conn.execute(query.group_by(bucket)))
+    counts = {int(r.bucket): r.n for r in rows}
+    total = sum(r.n for r in rows)
+    return GrantMatchStatistics(
+        total=total,
+        saved=sum(r.saved for r in rows),
+        dismissed=sum(r.dismissed for r in rows),
+        viewed=sum(r.viewed for r in rows),
+        average_score=(sum(r.score_sum for r in rows) / total) if total else None,
+        top_score=max((r.top for r in rows), default=None),
+        histogram=[counts.get(i, 0) for i in range(10)],
+    )
+
+
+@dataclass
+class LiveMatchPage:
+    matches: list[ComputedMatch]
+    cursors: list[str]
+    total_count: int
+    has_next_page: bool
+    has_previous_page: bool
+
+
+async def live_grant_match_page(
+    db: Database, principal: Principal, company_id: uuid.UUID, min_score: float, first: int, after: str | None, now
+) -> LiveMatchPage:
+    """Matches computed now from the current catalogue and peers (nothing stored), offset-paged."""
+    offset = decode_offset_cursor(after)
+    async with db.reader() as conn:
+        company = await visible_company(conn, principal, company_id)
+        scored = await score_catalogue_for_company(conn, company, now)
+    indices = listed_match_indices(scored, min_score)
+    window = indices[offset : offset + first]
+    return LiveMatchPage(
+        matches=[computed_match(scored, i) for i in window],
+        cursors=[encode_offset_cursor(offset + i) for i in range(len(window))],
+        total_count=len(indices),
+        has_next_page=offset + first < len(indices),
+        has_previous_page=offset > 0,
+    )

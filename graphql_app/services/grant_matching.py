@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Float, bindparam, case, func, literal, or_, select, text
+from sqlalchemy import Float, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphql_app import access
 from graphql_app.db.models import companies, grant_matches, grants
 from graphql_app.matching.grants import (
     CompanyProfile,
@@ -36,25 +37,31 @@ STORED_MATCHES_PER_COMPANY = 100
 #: How many similar companies of the same tenant feed the collaborative component.
 PEER_COUNT = 20
 
-_PEER_SIGNALS_SQL = text(
-    """
-    WITH peers AS (
-        SELECT c.id, 1 - (c.embedding <=> CAST(:embedding AS vector)) AS similarity
-        FROM companies c
-        WHERE c.tenant_id = :tenant_id AND c.id <> :company_id AND c.embedding IS NOT NULL
-        -- `+ 0` keeps this an exact scan: an HNSW scan filtered by tenant could return fewer than 20 peers.
-        ORDER BY (c.embedding <=> CAST(:embedding AS vector)) + 0
-        LIMIT :peer_count
+
+def peer_signals_query(company: Row):
+    """Signals on each grant from the company's most similar peers (``access.peer_companies``): the sum of
+    saved +1 / dismissed −1 / viewed +0.25, each times the peer's similarity, and how many peers saved it."""
+    distance = companies.c.embedding.cosine_distance(company.embedding)
+    peers = (
+        select(companies.c.id, (1 - distance).label("similarity"))
+        .where(access.peer_companies(companies, company), companies.c.embedding.is_not(None))
+        # `+ 0` keeps this an exact scan: an HNSW scan filtered by tenant could return fewer than 20 peers.
+        .order_by(distance + 0)
+        .limit(PEER_COUNT)
+        .cte("peers")
     )
-    SELECT m.grant_id,
-           sum(p.similarity * CASE WHEN m.is_saved THEN 1.0 WHEN m.is_dismissed THEN -1.0
-                                   WHEN m.is_viewed THEN 0.25 ELSE 0 END) AS signal,
-           count(*) FILTER (WHERE m.is_saved) AS saved
-    FROM grant_matches m JOIN peers p ON p.id = m.company_id
-    WHERE m.is_saved OR m.is_dismissed OR m.is_viewed
-    GROUP BY m.grant_id
-    """
-)
+    m = grant_matches
+    weight = case((m.c.is_saved, 1.0), (m.c.is_dismissed, -1.0), (m.c.is_viewed, 0.25), else_=0.0)
+    return (
+        select(
+            m.c.grant_id,
+            func.sum(peers.c.similarity * weight).label("signal"),
+            func.count().filter(m.c.is_saved).label("saved"),
+        )
+        .join(peers, peers.c.id == m.c.company_id)
+        .where(or_(m.c.is_saved, m.c.is_dismissed, m.c.is_viewed))
+        .group_by(m.c.grant_id)
+    )
 
 
 @dataclass
@@ -65,11 +72,6 @@ class ScoredCatalogue:
     profile: CompanyProfile
     candidates: GrantCandidates
     scores: GrantScoreTable
-
-
-def open_grant_condition(now: datetime):
-    """Grants still accepting applications: rolling, or deadline not passed. Closed grants are never matched."""
-    return or_(grants.c.deadline.is_(None), grants.c.deadline >= now)
 
 
 def company_profile(company: Row) -> CompanyProfile:
@@ -107,7 +109,7 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
         grants.c.deadline,
         similarity.label("cosine"),
     ).where(
-        open_grant_condition(now),
+        access.open_grants(grants, now),
         or_(func.cardinality(grants.c.countries) == 0, grants.c.countries.any(company.country)),
         or_(func.cardinality(grants.c.sizes) == 0, grants.c.sizes.any(company.size)),
     )
@@ -115,15 +117,7 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
         grant_rows = list(await conn.execute(candidates_query))
     signals: dict[uuid.UUID, tuple[float, int]] = {}
     if embedding is not None and grant_rows:
-        result = await conn.execute(
-            _PEER_SIGNALS_SQL.bindparams(bindparam("embedding", type_=grants.c.embedding.type)),
-            {
-                "embedding": embedding,
-                "tenant_id": company.tenant_id,
-                "company_id": company.id,
-                "peer_count": PEER_COUNT,
-            },
-        )
+        result = await conn.execute(peer_signals_query(company))
         signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
     with paused_gc():
         candidates = build_candidates(grant_rows, signals, now)

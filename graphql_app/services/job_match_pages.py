@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.db.models import job_matches
 from graphql_app.services.pages import MatchPage, PageRequest, fetch_ranked_pages
-from graphql_app.services.talent import match_visibility
 
 JOB_MATCH_COLUMNS = [c for c in job_matches.c if c.name != "explanation"] + [job_matches.c.explanation]
 
@@ -32,10 +32,6 @@ async def fetch_job_match_pages(
 ) -> dict[object, MatchPage]:
     """Pages keyed by ``key`` (``job_id`` or ``member_id``) for each of ``ids``, only matches the viewer may see."""
     base = select(*JOB_MATCH_COLUMNS, job_matches.c.belonging_probability.label("score")).where(
-        job_matches.c[key].in_(ids), match_visibility(principal)
+        job_matches.c[key].in_(ids), *access.job_match_list(job_matches, principal, flt.quality, flt.status)
     )
-    if flt.quality:
-        base = base.where(job_matches.c.quality_tier == flt.quality)
-    if flt.status:
-        base = base.where(job_matches.c.status == flt.status)
     return await fetch_ranked_pages(conn, base, score="score", partition=key, page=page)

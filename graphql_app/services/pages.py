@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphql_app.db.engine import Database
 from graphql_app.errors import BadUserInput
 from graphql_app.validation import MAX_OFFSET
 
@@ -127,3 +128,34 @@ async def fetch_ranked_pages(
         else:
             current.rows.append(row)
     return pages
+
+
+@dataclass
+class OffsetPage:
+    """A page of an ordered list paged by offset cursors (``o1|n``)."""
+
+    rows: list[Row]
+    cursors: list[str]
+    total_count: int
+    has_next_page: bool
+    has_previous_page: bool
+
+
+async def fetch_offset_page(db: Database, query: Select, *, first: int, after: str | None) -> OffsetPage:
+    """A page of an ordered list (the catalogue, companies, jobs), with the total in the same SELECT (a second,
+    counting SELECT only for a cursor past the end)."""
+    offset = decode_offset_cursor(after)
+    counted = query.add_columns(func.count().over().label("total_count"))
+    async with db.reader() as conn:
+        rows = list(await conn.execute(counted.offset(offset).limit(first + 1)))
+        total = rows[0].total_count if rows else 0
+        if not rows and offset > 0:
+            total = await conn.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = rows[:first]
+    return OffsetPage(
+        rows=page,
+        cursors=[encode_offset_cursor(offset + i) for i in range(len(page))],
+        total_count=int(total or 0),
+        has_next_page=len(rows) > first,
+        has_previous_page=offset > 0,
+    )

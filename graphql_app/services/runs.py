@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
+from graphql_app.services.computation_records import set_computation_state
 
 
 class ComputationFailed(Exception):
@@ -24,8 +25,6 @@ class RunContext:
 
     async def progress(self, processed: int, total: int) -> None:
         """Commit (and announce) progress in its own short transaction."""
-        from graphql_app.services.computations import set_computation_state
-
         async with self.db.transaction() as conn:
             await set_computation_state(
                 conn,
@@ -39,8 +38,6 @@ class RunContext:
         self, conn: AsyncConnection, *, result_count: int, total_count: int, processed_count: int
     ) -> None:
         """Mark SUCCEEDED in the caller's transaction, so results and state commit together."""
-        from graphql_app.services.computations import set_computation_state
-
         await set_computation_state(
             conn,
             self.record.id,

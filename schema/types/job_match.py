@@ -14,6 +14,7 @@ from graphql_app.services.pages import MatchCursor, MatchPage
 from schema.connections import Connection, build_connection
 from schema.enums import ComponentLevel, JobMatchStatus, MemberInterest, QualityTier
 from schema.permissions import IsPlatformAdmin
+from schema.types.computation import Computation
 from schema.types.match import Match
 from schema.types.match_explanation import ExplanationPending, ExplanationResult, MatchExplanation
 from schema.types.placement import PlacementFeedback, PlacementOutcome
@@ -67,9 +68,8 @@ class JobMatch(Match):
     async def explanation(self, info: Info) -> ExplanationResult:
         if self.row.explanation is not None:
             return MatchExplanation.from_json(self.row.explanation, self.row.explanation_generated_at)
-        from resolvers.job_matches import pending_explanation
-
-        return ExplanationPending(computation=await pending_explanation(info, self.row))
+        record = await info.context.loaders.explanation_computation_by_match.load(self.row.id)
+        return ExplanationPending(computation=Computation.from_row(record))
 
     @strawberry.field(description="Feedback given on the placement, oldest first.")
     async def feedback(self, info: Info) -> list[PlacementFeedback]:

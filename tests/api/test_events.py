@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from graphql_app.db.models import computations
 from graphql_app.jobs.events import ComputationEventHub
-from graphql_app.services.computations import set_computation_state, start_computation
+from graphql_app.services.computation_records import set_computation_state, start_computation
 from tests.conftest import token_for
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from graphql_app.db.engine import count_statements
 from tests.api.factories import wait_for_computation
 from tests.api.talent_factories import JOB_MATCHES, compute, create_member, create_organisation_and_job, member_input
@@ -162,32 +164,61 @@ async def test_jobs_lists_your_organisations_jobs_first(http, as_admin):
     assert titles(await other_org.data("{ jobs { edges { node { title } } } }")) == ["Theirs", "Ours"]
 
 
-async def test_explanation_is_generated_once_then_cached(http, as_admin):
+EXPLANATIONS = """query($j: ID!) { jobMatches(jobId: $j) { edges { node { id explanation {
+    __typename
+    ... on ExplanationPending { computation { id status kind } }
+    ... on MatchExplanation { topStrengths growthAreas confidenceStatement summaryText generatedAt
+                              belongingBreakdown { authenticity acceptance complementarity } }
+} } } } }"""
+
+
+def explanations_of(data: dict) -> list[dict]:
+    return [edge["node"]["explanation"] for edge in data["jobMatches"]["edges"]]
+
+
+async def test_explanations_are_written_with_the_scores_and_reading_writes_nothing(http, as_admin):
     _, job, people = await _scenario(http, as_admin, members=1)
     member, member_client = people[0]
-    query = """query($m: ID!) { memberMatches(memberId: $m) { edges { node { id explanation {
-        __typename
-        ... on ExplanationPending { computation { id status kind } }
-        ... on MatchExplanation { topStrengths growthAreas confidenceStatement summaryText
-                                  belongingBreakdown { authenticity acceptance complementarity } }
-    } } } } }"""
-    first = (await member_client.data(query, {"m": member["id"]}))["memberMatches"]["edges"][0]["node"]["explanation"]
-    assert first["__typename"] == "ExplanationPending" and first["computation"]["kind"] == "MATCH_EXPLANATION"
-    again = (await member_client.data(query, {"m": member["id"]}))["memberMatches"]["edges"][0]["node"]["explanation"]
-    if again["__typename"] == "ExplanationPending":
-        assert again["computation"]["id"] == first["computation"]["id"], "started once"
-    done = await wait_for_computation(member_client, first["computation"]["id"])
-    assert done["status"] == "SUCCEEDED"
-    ready = (await member_client.data(query, {"m": member["id"]}))["memberMatches"]["edges"][0]["node"]["explanation"]
+    with count_statements() as log:
+        ready = explanations_of(await as_admin.data(EXPLANATIONS, {"j": job["id"]}))[0]
+    assert all(statement.lstrip().upper().startswith("SELECT") for statement in log.statements), log.statements
     assert ready["__typename"] == "MatchExplanation"
     assert ready["topStrengths"][0] == "Exceptional pressure response"
     assert "Strong collaborative orientation" in ready["topStrengths"]
     assert ready["growthAreas"] == ["Developing strategic thinking under ambiguity"]
     assert ready["confidenceStatement"] == "High confidence based on comprehensive identity data."
-    # Recomputing the match drops the cached explanation so it is regenerated.
+    # The member reads the same explanation of their own match.
+    mine = await member_client.data(
+        "query($m: ID!) { memberMatches(memberId: $m) { edges { node { explanation { __typename } } } } }",
+        {"m": member["id"]},
+    )
+    assert mine["memberMatches"]["edges"][0]["node"]["explanation"]["__typename"] == "MatchExplanation"
+    # Recomputing words it again with the new scores.
     await compute(as_admin, job_id=job["id"])
-    stale = (await member_client.data(query, {"m": member["id"]}))["memberMatches"]["edges"][0]["node"]["explanation"]
-    assert stale["__typename"] == "ExplanationPending" and stale["computation"]["id"] != first["computation"]["id"]
+    again = explanations_of(await as_admin.data(EXPLANATIONS, {"j": job["id"]}))[0]
+    assert again["__typename"] == "MatchExplanation" and again["generatedAt"] >= ready["generatedAt"]
+
+
+async def test_matches_stored_without_explanation_are_explained_by_one_computation_per_page(services, http, as_admin):
+    _, job, _people = await _scenario(http, as_admin, members=3)
+    async with services.db.transaction() as conn:  # as matches stored before explanations came with the scores
+        await conn.execute(text("UPDATE job_matches SET explanation = NULL, explanation_generated_at = NULL"))
+    with count_statements() as log:
+        pending = explanations_of(await as_admin.data(EXPLANATIONS, {"j": job["id"]}))
+    inserts = [s for s in log.statements if s.lstrip().upper().startswith("INSERT INTO COMPUTATIONS")]
+    assert len(inserts) == 1, log.statements  # one write for the whole page
+    assert {e["__typename"] for e in pending} == {"ExplanationPending"}
+    computation_ids = {e["computation"]["id"] for e in pending}
+    assert len(computation_ids) == 1 and pending[0]["computation"]["kind"] == "MATCH_EXPLANATION"
+    # Asked again before it ran: the same computation, no new one.
+    again = explanations_of(await as_admin.data(EXPLANATIONS, {"j": job["id"]}))
+    assert {
+        e.get("computation", {}).get("id") for e in again if e["__typename"] == "ExplanationPending"
+    } <= computation_ids
+    done = await wait_for_computation(as_admin, computation_ids.pop())
+    assert done["status"] == "SUCCEEDED" and done["resultCount"] == 3
+    ready = explanations_of(await as_admin.data(EXPLANATIONS, {"j": job["id"]}))
+    assert {e["__typename"] for e in ready} == {"MatchExplanation"}
 
 
 async def test_feedback_only_for_placed_matches_after_the_stage_day_once(http, as_admin, clock):

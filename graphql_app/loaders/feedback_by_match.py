@@ -1,4 +1,4 @@
-"""Placement outcomes (one per match) and feedback (many per match), by job match id."""
+"""Placement feedback by job match id (many per match, oldest first)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 
 from graphql_app.db.engine import Database
-from graphql_app.db.models import placement_feedback, placement_outcomes
-
-
-class OutcomeByMatchLoader(DataLoader[uuid.UUID, Row | None]):
-    def __init__(self, db: Database) -> None:
-        super().__init__()
-        self.db = db
-
-    async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[Row | None]:
-        async with self.db.reader() as conn:
-            rows = await conn.execute(select(placement_outcomes).where(placement_outcomes.c.match_id.in_(keys)))
-            by_match = {row.match_id: row for row in rows}
-        return [by_match.get(key) for key in keys]
+from graphql_app.db.models import placement_feedback
 
 
 class FeedbackByMatchLoader(DataLoader[uuid.UUID, list[Row]]):

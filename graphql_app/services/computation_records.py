@@ -1,0 +1,83 @@
+"""Computation records: start one (record + queued job + event, one transaction), read, update.
+
+A computation moves QUEUED → RUNNING → SUCCEEDED | FAILED. Every change is committed together with a NOTIFY
+(`graphql_app.jobs.events`), so subscribers hear of it exactly when it becomes visible. Running them is
+:mod:`graphql_app.services.computations`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphql_app import access
+from graphql_app.auth import Principal
+from graphql_app.db.engine import Database
+from graphql_app.db.models import computations
+from graphql_app.errors import not_found
+from graphql_app.jobs.events import notify_computation_changed
+from graphql_app.jobs.queue import enqueue_computation
+
+GRANT_MATCHES = "GRANT_MATCHES"
+JOB_MATCHES = "JOB_MATCHES"
+MATCH_EXPLANATION = "MATCH_EXPLANATION"
+
+
+async def insert_computation(
+    conn: AsyncConnection, requested_by: str, tenant_id: str, kind: str, subject_id: uuid.UUID, parameters: dict
+) -> Row:
+    """Create a QUEUED computation and its job in the caller's transaction; announce it on commit."""
+    row = (
+        await conn.execute(
+            insert(computations)
+            .values(
+                tenant_id=tenant_id, kind=kind, subject_id=subject_id, parameters=parameters, requested_by=requested_by
+            )
+            .returning(*computations.c)
+        )
+    ).one()
+    await enqueue_computation(conn, row.id)
+    await notify_computation_changed(conn, row)
+    return row
+
+
+async def start_computation(
+    db: Database, principal: Principal, tenant_id: str, kind: str, subject_id: uuid.UUID, parameters: dict
+) -> Row:
+    """Create a QUEUED computation and its job in one transaction; returns the record."""
+    async with db.transaction() as conn:
+        return await insert_computation(conn, principal.subject, tenant_id, kind, subject_id, parameters)
+
+
+async def get_computation(db: Database, principal: Principal, computation_id: uuid.UUID) -> Row:
+    query = select(computations).where(
+        computations.c.id == computation_id, access.visible_computations(computations, principal)
+    )
+    async with db.reader() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        raise not_found("Computation", computation_id)
+    return row
+
+
+async def load_computation(db: Database, computation_id: uuid.UUID) -> Row | None:
+    """A computation, unscoped: for event fan-out, where the caller checks visibility itself."""
+    async with db.reader() as conn:
+        return (await conn.execute(select(computations).where(computations.c.id == computation_id))).first()
+
+
+async def set_computation_state(conn: AsyncConnection, computation_id: uuid.UUID, **values: object) -> Row:
+    """Update a computation and notify subscribers, in the caller's transaction."""
+    row = (
+        await conn.execute(
+            update(computations)
+            .where(computations.c.id == computation_id)
+            .values(**values, updated_at=func.now())
+            .returning(*computations.c)
+        )
+    ).one()
+    await notify_computation_changed(conn, row)
+    return row
