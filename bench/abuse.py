@@ -166,7 +166,7 @@ ATTACKS: tuple[Attack, ...] = (
         "big string literal",
         '`searchGrants(text: "aaa…")` with a `literal_mb` MiB string literal, anonymous',
         True,
-        "BAD_USER_INPUT",
+        "DOCUMENT_TOO_LARGE",
         _literal_body,
     ),
     Attack(

@@ -24,7 +24,7 @@ async def test_quick_abuse_bench_refuses_every_attack_after(pg_socket_dir):
         "10,000 aliases": "DOCUMENT_TOO_LARGE",
         "60 live scorings": "TOO_MANY_ALIASES",
         "big JSON variable": "PAYLOAD_TOO_LARGE",
-        "big string literal": "BAD_USER_INPUT",
+        "big string literal": "DOCUMENT_TOO_LARGE",
         "fragment bomb": "QUERY_TOO_COMPLEX",
     }
     for name, code in expected.items():
