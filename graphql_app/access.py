@@ -123,6 +123,15 @@ def peer_companies(companies: Any, company: Row) -> ColumnElement:
     )
 
 
+def catalogue_order(grants: Any) -> list:
+    """Soonest deadline first, rolling calls last; ties by id."""
+    return [grants.c.deadline.asc().nulls_last(), grants.c.id]
+
+
+def companies_order(companies: Any) -> list:
+    return [companies.c.name, companies.c.id]
+
+
 #: Grant-match list filters by status: ACTIVE (not dismissed), SAVED, DISMISSED.
 GRANT_MATCH_STATUS = {
     "ACTIVE": lambda m: m.c.is_dismissed.is_(False),

@@ -20,6 +20,7 @@ from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validat
 from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.types import ExecutionResult
 
+from graphql_app import access
 from graphql_app.compiled.mappings import bind_plan, is_supported, render_operation
 from graphql_app.compiled.plan import NotCompilable, OperationPlan, compile_operation
 from graphql_app.compiled.sql import MISSING, Bindings, Fallback, SqlWriter
@@ -118,7 +119,7 @@ class CompiledQueries:
         bindings = Bindings(context.principal, context.clock.now())
         try:
             bind_plan(plan.root, coerced.coerced, bindings)
-            shape = (context.principal.is_platform_admin, *bindings.shape)
+            shape = (*access.viewer_shape(context.principal), *bindings.shape)
             statement = plan.statements.get(shape)
             if statement is None:
                 writer = SqlWriter(bindings)

@@ -1,10 +1,10 @@
 """Which GraphQL fields the compiled path renders, and the SQL for each.
 
-Every renderer mirrors a resolver: the same table, the same tenant scoping (``SqlWriter.tenant_condition``
-is :func:`graphql_app.db.scoping.scoped`), the same filters and order (``grant_match_pages``), the same
-argument validation (``graphql_app.validation``, whose errors send the request to the resolvers). Adding a
-field here without its twin in ``schema/types`` is caught by ``tests/api/test_compiled_queries.py``, which
-compares both paths' answers.
+Every renderer mirrors a resolver: the same table, the same access rules — rendered from
+:mod:`graphql_app.access`'s own conditions (``SqlWriter.clause``), never written again here — the same order,
+the same argument validation (``graphql_app.validation``, whose errors send the request to the resolvers).
+Adding a field here without its twin in ``schema/types`` is caught by ``tests/api/test_compiled_queries.py``,
+which compares both paths' answers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Table
 
-from graphql_app import validation
+from graphql_app import access, validation
 from graphql_app.compiled.plan import FieldPlan, SelectionPlan
 from graphql_app.compiled.sql import (
     MISSING_JSON,
@@ -94,8 +94,11 @@ def _days_left(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
 
 
 def _open_grant(g: str, writer: SqlWriter) -> str:
-    """:func:`graphql_app.services.grant_matching.open_grant_condition` for the grant row ``g``."""
-    return f"({g}.deadline IS NULL OR {g}.deadline >= {writer.now_param})"
+    return writer.clause(access.open_grants(grants.alias(g), writer.now))
+
+
+def _tenant_rows(table: Table, alias: str, writer: SqlWriter) -> str:
+    return writer.clause(access.tenant_rows(table.alias(alias), writer.principal))
 
 
 def _is_open(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
@@ -225,17 +228,13 @@ def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable
     # Placeholders are taken where they are used: a part of the statement that is not rendered (no page rows
     # asked for) must not leave parameters without a placeholder.
     bound = writer.bound(field)
-    status_condition = {
-        "ACTIVE": "NOT {m}.is_dismissed",
-        "SAVED": "{m}.is_saved",
-        "DISMISSED": "{m}.is_dismissed",
-    }.get(bound["status"])
 
     def filtered(m: str) -> str:
         g = writer.alias("g")
-        conditions = [_open_grant(g, writer), writer.tenant_condition(m)]
-        if status_condition is not None:
-            conditions.append(status_condition.format(m=m))
+        rules = access.grant_match_list(
+            grant_matches.alias(m), grants.alias(g), writer.principal, writer.now, bound["status"]
+        )
+        conditions = [writer.clause(rule) for rule in rules]
         if bound["min_score"] is not None:
             conditions.append(f"{m}.score >= {writer.param(field, 'min_score', 'float8')}")
         if parent is not None:
@@ -251,7 +250,7 @@ def grant_match_connection(field: FieldPlan, writer: SqlWriter, parent: Callable
         writer,
         filtered=filtered,
         columns=_all_columns(grant_matches),
-        order=lambda m: f"{m}.score DESC, {m}.id",
+        order=lambda m: writer.order(access.grant_match_order(grant_matches.alias(m))),
         cursor=match_cursor,
         after=keyset if bound["after_id"] is not None else None,
     )
@@ -263,7 +262,7 @@ def _match_grant(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
 
 def _match_company(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     def condition(c: str) -> str:
-        return f"{c}.id = {alias}.company_id AND {writer.tenant_condition(c)}"
+        return f"{c}.id = {alias}.company_id AND {_tenant_rows(companies, c, writer)}"
 
     return _row_of("companies", "c", condition, field, writer)
 
@@ -321,7 +320,9 @@ def bind_id(args: dict) -> tuple[dict, tuple]:
 
 def _query_company(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     company_id = writer.param(field, "id", "uuid")
-    return _row_of("companies", "c", lambda c: f"{c}.id = {company_id} AND {writer.tenant_condition(c)}", field, writer)
+    return _row_of(
+        "companies", "c", lambda c: f"{c}.id = {company_id} AND {_tenant_rows(companies, c, writer)}", field, writer
+    )
 
 
 def _query_grant(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
@@ -332,7 +333,11 @@ def _query_grant(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
 def _query_grant_match(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     match_id = writer.param(field, "id", "uuid")
     return _row_of(
-        "grant_matches", "m", lambda m: f"{m}.id = {match_id} AND {writer.tenant_condition(m)}", field, writer
+        "grant_matches",
+        "m",
+        lambda m: f"{m}.id = {match_id} AND {_tenant_rows(grant_matches, m, writer)}",
+        field,
+        writer,
     )
 
 
@@ -351,7 +356,7 @@ def _query_grant_matches(field: FieldPlan, alias: str, writer: SqlWriter) -> str
     connection = grant_match_connection(field, writer, lambda m: f"{m}.company_id = {company}")
     c = writer.alias("c")
     # The resolver answers NOT_FOUND for a company the viewer cannot see (rather than an empty page).
-    visible = f"EXISTS (SELECT 1 FROM companies {c} WHERE {c}.id = {company} AND {writer.tenant_condition(c)})"
+    visible = f"EXISTS (SELECT 1 FROM companies {c} WHERE {c}.id = {company} AND {_tenant_rows(companies, c, writer)})"
     return f"CASE WHEN {visible} THEN {connection} ELSE {MISSING_JSON} END"
 
 
@@ -401,19 +406,23 @@ def _query_grants(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     def where(g: str) -> str:
         return "TRUE" if include_closed else _open_grant(g, writer)
 
-    return _offset_connection(field, writer, grants, where, lambda g: f"{g}.deadline ASC NULLS LAST, {g}.id")
+    return _offset_connection(
+        field, writer, grants, where, lambda g: writer.order(access.catalogue_order(grants.alias(g)))
+    )
 
 
 def _query_companies(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     country = writer.bound(field)["country"]
 
     def where(c: str) -> str:
-        condition = writer.tenant_condition(c)
+        condition = _tenant_rows(companies, c, writer)
         if country is not None:
             condition += f" AND {c}.country = {writer.param(field, 'country', 'text')}"
         return condition
 
-    return _offset_connection(field, writer, companies, where, lambda c: f"{c}.name, {c}.id")
+    return _offset_connection(
+        field, writer, companies, where, lambda c: writer.order(access.companies_order(companies.alias(c)))
+    )
 
 
 QUERY_FIELDS: dict[str, FieldRenderer] = {

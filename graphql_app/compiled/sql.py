@@ -11,14 +11,28 @@ resolvers' serialisation would format them.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from graphql import Undefined, VariableNode, is_non_null_type, value_from_ast
+from sqlalchemy import ColumnElement
+from sqlalchemy.dialects import postgresql
 
+from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.compiled.plan import FieldPlan
+
+#: Renders access conditions with named parameters, which :meth:`SqlWriter.clause` turns into placeholders.
+_DIALECT = postgresql.dialect(paramstyle="named")
+#: Bind parameters of ``graphql_app.access`` whose values come from the request, not from a field's arguments.
+_SHARED_BINDS = {
+    access.NOW: "now",
+    access.VIEWER_TENANT: "tenant",
+    access.VIEWER_MEMBER: "member",
+    access.VIEWER_SUBJECT: "subject",
+}
 
 #: A non-null value the resolvers would have raised NOT_FOUND for (or that would break nullability): the
 #: statement puts this JSON string there, and the executor hands the whole operation to the resolvers.
@@ -47,7 +61,12 @@ class Bindings:
     def value_of(self, source: ParamSource) -> Any:
         kind, owner, key = source
         if kind == "shared":
-            return self.now if owner == "now" else self.principal.tenant_id
+            return {
+                "now": lambda: self.now,
+                "tenant": lambda: self.principal.tenant_id,
+                "member": lambda: self.principal.member_id,
+                "subject": lambda: self.principal.subject,
+            }[owner]()
         return self.fields[owner][key]
 
 
@@ -79,7 +98,8 @@ class SqlWriter:
 
     bindings: Bindings
     sources: list[ParamSource] = field(default_factory=list)
-    _shared: dict[str, str] = field(default_factory=dict)
+    _shared: dict[tuple, str] = field(default_factory=dict)
+    _shared_index: dict[str, int] = field(default_factory=dict)
     _aliases: int = 0
 
     def bound(self, field_plan: FieldPlan) -> dict[str, Any]:
@@ -91,11 +111,17 @@ class SqlWriter:
         self.sources.append(("field", id(field_plan), key))
         return f"${len(self.sources)}::{pg_type}"
 
-    def _shared_param(self, name: str, pg_type: str) -> str:
-        placeholder = self._shared.get(name)
+    def _shared_param(self, name: str, pg_type: str | None) -> str:
+        """The statement's one placeholder for a shared value (the clock, a value of the viewer). SQLAlchemy's
+        rendering adds the cast itself (``pg_type`` None)."""
+        key = (name, pg_type)
+        placeholder = self._shared.get(key)
         if placeholder is None:
-            self.sources.append(("shared", name, None))
-            placeholder = self._shared[name] = f"${len(self.sources)}::{pg_type}"
+            index = self._shared_index.get(name)
+            if index is None:
+                self.sources.append(("shared", name, None))
+                index = self._shared_index[name] = len(self.sources)
+            placeholder = self._shared[key] = f"${index}" + (f"::{pg_type}" if pg_type else "")
         return placeholder
 
     def alias(self, prefix: str) -> str:
@@ -106,11 +132,35 @@ class SqlWriter:
     def now_param(self) -> str:
         return self._shared_param("now", "timestamptz")
 
-    def tenant_condition(self, alias: str) -> str:
-        """Tenant scoping, as :func:`graphql_app.db.scoping.scoped` does it: platform admins see all tenants."""
-        if self.bindings.principal.is_platform_admin:
-            return "TRUE"
-        return f"{alias}.tenant_id = {self._shared_param('tenant', 'text')}"
+    @property
+    def principal(self) -> Principal:
+        return self.bindings.principal
+
+    @property
+    def now(self) -> datetime:
+        return self.bindings.now
+
+    def order(self, terms: list) -> str:
+        """SQL text of an ORDER BY list built by ``graphql_app.access`` (no parameters)."""
+        return ", ".join(str(term.compile(dialect=_DIALECT)) for term in terms)
+
+    def clause(self, condition: ColumnElement, field_plan: FieldPlan | None = None) -> str:
+        """SQL text of a SQLAlchemy condition (``graphql_app.access`` builds them over aliases named as this
+        statement names its rows), its bind parameters turned into this statement's placeholders: the viewer's
+        values and the clock shared, any other the field's bound value of that name."""
+        compiled = condition.compile(dialect=_DIALECT)
+        sql = compiled.string
+        for name in sorted(compiled.binds, key=len, reverse=True):
+            shared = _SHARED_BINDS.get(name)
+            if shared is not None:
+                placeholder = self._shared_param(shared, None)
+            else:
+                if field_plan is None:
+                    raise ValueError(f"bind parameter {name!r} needs a field's bound value")
+                self.sources.append(("field", id(field_plan), name))
+                placeholder = f"${len(self.sources)}"
+            sql = re.sub(rf"(?<![:\w]):{name}(?!\w)", placeholder, sql)
+        return f"({sql})"
 
 
 def iso_timestamp(expr: str) -> str:

@@ -168,13 +168,13 @@ def companies_list(principal: Principal, country: str | None) -> Select:
     conditions = [access.tenant_rows(companies, principal)]
     if country is not None:
         conditions.append(companies.c.country == country)
-    return select(*COMPANY_COLUMNS).where(*conditions).order_by(companies.c.name, companies.c.id)
+    return select(*COMPANY_COLUMNS).where(*conditions).order_by(*access.companies_order(companies))
 
 
 def grants_list(now: datetime, include_closed: bool) -> Select:
     """The catalogue by deadline (soonest first, rolling calls last); open grants unless ``include_closed``."""
     conditions = [] if include_closed else [access.open_grants(grants, now)]
-    return select(*GRANT_COLUMNS).where(*conditions).order_by(grants.c.deadline.asc().nulls_last(), grants.c.id)
+    return select(*GRANT_COLUMNS).where(*conditions).order_by(*access.catalogue_order(grants))
 
 
 async def get_grant(db: Database, grant_id: uuid.UUID) -> Row:
