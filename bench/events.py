@@ -17,18 +17,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import psutil
 import websockets
 
-from bench.common import machine_info, markdown_table, percentiles, temp_embedded_database, write_results
+from bench.common import (
+    ServerSubprocess,
+    free_port,
+    healthz_ok,
+    machine_info,
+    markdown_table,
+    percentiles,
+    temp_embedded_database,
+    write_results,
+)
+from bench.frontend_page import matchgraph_command
+from graphql_app.auth import mint_token
 from graphql_app.jobs.events import CHANNEL, ComputationEventHub
+from graphql_app.settings import Settings
 
 TENANT = "bench-tenant"
+JWT_SECRET = "bench-events-secret-" + "e" * 40
 WARMUP_EVENTS = 5
 
 
@@ -76,18 +92,28 @@ async def bench_hub(dsn: str, writer: asyncpg.Connection, subscribers: int, even
 
 
 async def bench_end_to_end(db_url: str, writer: asyncpg.Connection, clients: int, events: int) -> dict[str, Any]:
-    from tests.conftest import JWT_SECRET, token_for
-    from tests.processes import Server, process_env
-
-    env = process_env(MATCHGRAPH_DATABASE_URL=db_url, MATCHGRAPH_JWT_SECRET=JWT_SECRET, MATCHGRAPH_WORKER="false")
-    server = Server(env, "--no-worker")
+    env = {
+        **os.environ,
+        "MATCHGRAPH_DATABASE_URL": db_url,
+        "MATCHGRAPH_JWT_SECRET": JWT_SECRET,
+        "MATCHGRAPH_LOG_LEVEL": "warning",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    port = free_port()
+    log_dir = Path(tempfile.mkdtemp(prefix="matchgraph-bench-events-"))
+    argv = [*matchgraph_command(), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+    server = ServerSubprocess("server", argv, env, port, log_dir)
+    server.wait_ready(healthz_ok, timeout=120.0)
+    ws_url = f"ws://127.0.0.1:{port}/graphql"
     sockets = []
     try:
-        token = token_for(TENANT, ("ORG_USER",))
-        process = psutil.Process(server.proc.pid)
+        settings = Settings(jwt_secret=JWT_SECRET, database_url=db_url)
+        token = mint_token(settings, subject="bench@events", tenant_id=TENANT, roles=["ORG_USER"])
+        process = psutil.Process(server.pid)
         rss_before = process.memory_info().rss
         for _ in range(clients):
-            ws = await websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"], max_queue=None)
+            ws = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"], max_queue=None)
             await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
             assert json.loads(await ws.recv())["type"] == "connection_ack"
             query = "subscription { computationCompleted { id status } }"

@@ -212,14 +212,19 @@ def may_list_member_matches(viewer: Principal, member_id: uuid.UUID) -> bool:
     return viewer.is_platform_admin or is_member_self(viewer, member_id) or has_organisation_role(viewer)
 
 
+def open_jobs(jobs: Any) -> ColumnElement:
+    """Jobs taking candidates (what a member-wide computation scores a member against)."""
+    return jobs.c.is_open.is_(True)
+
+
 def visible_jobs(jobs: Any, viewer: Principal, *, include_closed: bool = False) -> ColumnElement:
     """Jobs the viewer may see: open ones; with ``include_closed``, also the viewer's organisation's closed
     ones (every closed one for platform admins)."""
     if not include_closed:
-        return jobs.c.is_open.is_(True)
+        return open_jobs(jobs)
     if viewer.is_platform_admin:
         return true()
-    return or_(jobs.c.is_open.is_(True), jobs.c.tenant_id == _tenant(viewer))
+    return or_(open_jobs(jobs), jobs.c.tenant_id == _tenant(viewer))
 
 
 def job_visible(viewer: Principal, job: Row) -> bool:

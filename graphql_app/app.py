@@ -40,7 +40,7 @@ from graphql_app.web.body_limit import BodySizeLimit
 from graphql_app.web.compression import Compression
 from graphql_app.web.origins import OriginPolicy
 from graphql_app.web.view import DocumentsSetting, MatchgraphGraphQL
-from schema import build_schema
+from schema.root import build_schema
 
 logger = logging.getLogger(__name__)
 

@@ -189,7 +189,7 @@ def cmd_trust_documents(args: argparse.Namespace) -> int:
     from graphql_app.db.engine import Database
     from graphql_app.db.setup import DatabaseSetupError, migrate, resolve_database_url
     from graphql_app.services.persisted_documents import ManifestError, documents_of_manifest, trust_documents
-    from schema import schema
+    from schema.root import schema
 
     try:
         documents = documents_of_manifest(Path(args.manifest).read_text())
@@ -226,7 +226,7 @@ def cmd_trust_documents(args: argparse.Namespace) -> int:
 
 
 def cmd_export_schema(args: argparse.Namespace) -> int:
-    from schema import schema
+    from schema.root import schema
 
     text = schema.as_str() + "\n"
     if args.output == "-":

@@ -1,1 +1,1 @@
-"""Root-field resolvers by area, and the per-request DataLoaders in ``loaders/``."""
+"""Root-field resolvers by area: arguments in, one service call, rows out as GraphQL types."""

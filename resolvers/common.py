@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from sqlalchemy.engine import Row
 
 from graphql_app import validation
 from graphql_app.services.pages import OffsetPage
@@ -34,7 +33,7 @@ def _plain(value: Any, name: str) -> Any:
     return value
 
 
-def offset_connection(page: OffsetPage, to_node: Callable[[Row], Any]) -> Connection:
+def offset_connection(page: OffsetPage, to_node: Callable[[Any], Any]) -> Connection:
     """A Connection of an offset-paged list."""
     return build_connection(
         [to_node(row) for row in page.rows],

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphql_app import access
 from graphql_app.db.models import job_matches, jobs, members, organisations
 from graphql_app.matching.belonging import (
     DEFAULT_BELONGING_WEIGHTS,
@@ -221,7 +222,7 @@ async def run_job_matches(run: RunContext) -> None:
     job_id = uuid.UUID(params["jobId"]) if params.get("jobId") else None
     member_id = uuid.UUID(params["memberId"]) if params.get("memberId") else None
     async with run.db.reader() as conn:
-        job_query = select(jobs).where(jobs.c.id == job_id) if job_id else select(jobs).where(jobs.c.is_open)
+        job_query = select(jobs).where(jobs.c.id == job_id) if job_id else select(jobs).where(access.open_jobs(jobs))
         if job_id is None and params.get("organisationId"):  # an organisation scoring a member against its jobs
             job_query = job_query.where(jobs.c.organisation_id == uuid.UUID(params["organisationId"]))
         job_rows = list(await conn.execute(job_query.order_by(jobs.c.organisation_id, jobs.c.created_at, jobs.c.id)))

@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.engine import Row
 from strawberry.types import Info
 
+from graphql_app import access
 from graphql_app.services.grant_matching import whole_days_left
 from schema.enums import Certification, CompanySize, TaxonomyObjective
 
@@ -47,7 +48,7 @@ class Grant:
 
     @strawberry.field(description="Whether applications are still accepted (deadline not passed).")
     def is_open(self, info: Info) -> bool:
-        return self.deadline is None or self.deadline >= info.context.clock.now()
+        return access.grant_open(self.deadline, info.context.clock.now())
 
     @classmethod
     def from_row(cls, row: Row) -> Grant:

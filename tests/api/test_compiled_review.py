@@ -24,7 +24,7 @@ from graphql_app.compiled import CompiledQueries
 from graphql_app.compiled.plan import SelectionPlan
 from graphql_app.db.engine import count_statements
 from graphql_app.limits import RequestLimits
-from schema import build_schema
+from schema.root import build_schema
 from tests.api.factories import create_company, create_grants, grant_input
 from tests.api.test_compiled_queries import (  # noqa: F401 - two_apps and matched are fixtures
     ADMIN_A,

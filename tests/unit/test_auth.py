@@ -89,7 +89,7 @@ def test_unexpected_algorithm_configuration_is_rejected():
 
 
 def test_introspection_can_be_switched_off():
-    from schema import build_schema
+    from schema.root import build_schema
 
     result = build_schema(introspection=False).execute_sync("{ __schema { queryType { name } } }")
     assert result.errors

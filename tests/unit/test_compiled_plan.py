@@ -10,7 +10,7 @@ from strawberry.extensions import QueryDepthLimiter
 from graphql_app.compiled import CompiledQueries
 from graphql_app.compiled.mappings import is_supported
 from graphql_app.compiled.plan import MAX_KEYS_PER_OBJECT, NotCompilable, compile_operation
-from schema import build_schema, schema
+from schema.root import build_schema, schema
 
 
 def plan_of(document: str, operation_name: str | None = None):
