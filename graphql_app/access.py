@@ -227,8 +227,13 @@ def visible_jobs(jobs: Any, viewer: Principal, *, include_closed: bool = False) 
     return or_(open_jobs(jobs), jobs.c.tenant_id == _tenant(viewer))
 
 
+def viewable_job(jobs: Any, viewer: Principal) -> ColumnElement:
+    """One job asked for by id: open, or managed by the viewer's organisation (platform admins: any)."""
+    return or_(open_jobs(jobs), organisation_jobs(jobs, viewer))
+
+
 def job_visible(viewer: Principal, job: Row) -> bool:
-    """:func:`visible_jobs` for one job already loaded (``job(id)`` shows closed jobs to their organisation)."""
+    """:func:`viewable_job` for one job already loaded."""
     return job.is_open or is_org_user(viewer, job.tenant_id)
 
 

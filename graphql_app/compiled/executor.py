@@ -21,9 +21,9 @@ from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.types import ExecutionResult
 
 from graphql_app import access
-from graphql_app.compiled.mappings import bind_plan, is_supported, render_operation
+from graphql_app.compiled.mappings import bind_plan, is_supported, new_writer, render_operation
 from graphql_app.compiled.plan import NotCompilable, OperationPlan, compile_operation
-from graphql_app.compiled.sql import MISSING, Bindings, Fallback, SqlWriter
+from graphql_app.compiled.sql import MISSING, Bindings, Fallback
 from graphql_app.context import Context
 from graphql_app.errors import MatchgraphError
 from graphql_app.limits import RequestLimits, check_document, check_document_length
@@ -122,7 +122,7 @@ class CompiledQueries:
             shape = (*access.viewer_shape(context.principal), *bindings.shape)
             statement = plan.statements.get(shape)
             if statement is None:
-                writer = SqlWriter(bindings)
+                writer = new_writer(bindings)
                 statement = plan.statements[shape] = (render_operation(plan.root, writer), writer.sources)
         except Fallback:
             self.fallbacks += 1

@@ -2,7 +2,8 @@
 
 The compiler resolves fragments (named and inline) against the concrete object types, merges fields that
 share a response key, and refuses (returns ``None``) anything it cannot execute exactly like the resolvers
-would: other operation types, directives, abstract types, introspection and fields no mapping renders.
+would: other operation types, directives, interface-typed fields, introspection and fields no mapping renders.
+A union-typed field gets a selection per possible type; its renderer picks one per row.
 """
 
 from __future__ import annotations
@@ -43,13 +44,18 @@ class NotCompilable(Exception):
 
 @dataclass(frozen=True)
 class FieldPlan:
-    """One response key: the field it reads, the arguments as written, and its sub-selection."""
+    """One response key: the field it reads, the arguments as written, and its sub-selection — for a field of a
+    union type, one per possible object type (``variants``)."""
 
     key: str
     name: str
     definition: GraphQLField | None  # None for __typename
     node: FieldNode
     selection: SelectionPlan | None
+    variants: dict[str, SelectionPlan] = field(default_factory=dict, compare=False)
+
+    def nested_selections(self) -> list[SelectionPlan]:
+        return ([self.selection] if self.selection is not None else []) + list(self.variants.values())
 
 
 @dataclass(frozen=True)
@@ -176,9 +182,12 @@ class _Compiler:
         strawberry_field = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
         self.permission_classes.extend(getattr(strawberry_field, "permission_classes", None) or ())
         named = get_named_type(definition.type)
-        selection = None
+        selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
         if isinstance(named, GraphQLObjectType):
-            selection = self.selection(named, [n.selection_set for n in nodes if n.selection_set is not None])
-        elif not is_leaf_type(named):
-            raise NotCompilable(f"{named} is abstract")
-        return FieldPlan(key, name, definition, node, selection)
+            return FieldPlan(key, name, definition, node, self.selection(named, selection_sets))
+        if isinstance(named, GraphQLUnionType):
+            variants = {member.name: self.selection(member, selection_sets) for member in named.types}
+            return FieldPlan(key, name, definition, node, None, variants)
+        if not is_leaf_type(named):
+            raise NotCompilable(f"{named} is an interface")
+        return FieldPlan(key, name, definition, node, None)

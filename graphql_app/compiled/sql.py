@@ -97,6 +97,8 @@ class SqlWriter:
     """Renders a statement's text for one shape, recording where each positional parameter comes from."""
 
     bindings: Bindings
+    #: Each object type's field renderers (``graphql_app.compiled.mappings.OBJECT_FIELDS``).
+    renderers: dict = field(default_factory=dict)
     sources: list[ParamSource] = field(default_factory=list)
     _shared: dict[tuple, str] = field(default_factory=dict)
     _shared_index: dict[str, int] = field(default_factory=dict)
@@ -141,14 +143,17 @@ class SqlWriter:
         return self.bindings.now
 
     def order(self, terms: list) -> str:
-        """SQL text of an ORDER BY list built by ``graphql_app.access`` (no parameters)."""
-        return ", ".join(str(term.compile(dialect=_DIALECT)) for term in terms)
+        """SQL text of an ORDER BY list built by ``graphql_app.access``."""
+        return ", ".join(self._render(term, None) for term in terms)
 
     def clause(self, condition: ColumnElement, field_plan: FieldPlan | None = None) -> str:
         """SQL text of a SQLAlchemy condition (``graphql_app.access`` builds them over aliases named as this
         statement names its rows), its bind parameters turned into this statement's placeholders: the viewer's
         values and the clock shared, any other the field's bound value of that name."""
-        compiled = condition.compile(dialect=_DIALECT)
+        return f"({self._render(condition, field_plan)})"
+
+    def _render(self, expression: ColumnElement, field_plan: FieldPlan | None) -> str:
+        compiled = expression.compile(dialect=_DIALECT)
         sql = compiled.string
         for name in sorted(compiled.binds, key=len, reverse=True):
             shared = _SHARED_BINDS.get(name)
@@ -160,7 +165,7 @@ class SqlWriter:
                 self.sources.append(("field", id(field_plan), name))
                 placeholder = f"${len(self.sources)}"
             sql = re.sub(rf"(?<![:\w]):{name}(?!\w)", placeholder, sql)
-        return f"({sql})"
+        return sql
 
 
 def iso_timestamp(expr: str) -> str:
@@ -173,9 +178,9 @@ def iso_timestamp(expr: str) -> str:
     )
 
 
-def match_cursor(alias: str) -> str:
+def match_cursor(alias: str, score: str = "score") -> str:
     """``MatchCursor(score, id).encode()`` in SQL (unpadded URL-safe base64; PostgreSQL wraps base64 lines)."""
-    raw = f"convert_to('gm2|' || encode(float8send({alias}.score), 'hex') || '|' || {alias}.id::text, 'UTF8')"
+    raw = f"convert_to('gm2|' || encode(float8send({alias}.{score}), 'hex') || '|' || {alias}.id::text, 'UTF8')"
     return f"rtrim(translate(encode({raw}, 'base64'), E'+/\\n', '-_'), '=')"
 
 

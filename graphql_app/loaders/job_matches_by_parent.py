@@ -9,7 +9,7 @@ from aiodataloader import DataLoader
 
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
-from graphql_app.services.job_match_pages import JobMatchFilter, fetch_job_match_pages
+from graphql_app.services.job_match_pages import JobMatchFilter, count_job_matches, fetch_job_match_pages
 from graphql_app.services.pages import MatchPage, PageRequest
 
 Key = tuple[uuid.UUID, JobMatchFilter, PageRequest]
@@ -33,7 +33,10 @@ class JobMatchesByParentLoader(DataLoader[Key, MatchPage]):
             for (flt, page), ids in groups.items():
                 pages = await fetch_job_match_pages(conn, self.principal, self.parent, ids, flt, page)
                 for parent_id in ids:
+                    total = 0
+                    if parent_id not in pages and page.after:  # past the end: the total still counts the list
+                        total = await count_job_matches(conn, self.principal, self.parent, parent_id, flt)
                     results[(parent_id, flt, page)] = pages.get(parent_id) or MatchPage(
-                        has_previous_page=page.after is not None
+                        total_count=total, has_previous_page=page.after is not None
                     )
         return [results[key] for key in keys]

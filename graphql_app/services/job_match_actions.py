@@ -28,7 +28,7 @@ from graphql_app.services.computation_records import (
     insert_computation,
     start_computation,
 )
-from graphql_app.services.job_match_pages import JobMatchFilter, fetch_job_match_pages
+from graphql_app.services.job_match_pages import JobMatchFilter, count_job_matches, fetch_job_match_pages
 from graphql_app.services.pages import MatchPage, PageRequest
 from graphql_app.services.talent import visible_member
 
@@ -84,8 +84,11 @@ async def member_match_page(
 
 async def _parent_page(db, principal, key, parent_id, flt, page) -> MatchPage:
     async with db.reader() as conn:
-        pages = await fetch_job_match_pages(conn, principal, key, [parent_id], flt, page)
-    return pages.get(parent_id) or MatchPage(has_previous_page=page.after is not None)
+        result = (await fetch_job_match_pages(conn, principal, key, [parent_id], flt, page)).get(parent_id)
+        if result is None:  # empty page: past the end of the list, the total still counts the whole list
+            total = await count_job_matches(conn, principal, key, parent_id, flt) if page.after else 0
+            result = MatchPage(total_count=total, has_previous_page=page.after is not None)
+    return result
 
 
 async def match_feedback(db: Database, principal: Principal, match_id: uuid.UUID) -> Row:

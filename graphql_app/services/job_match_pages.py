@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
@@ -35,3 +35,13 @@ async def fetch_job_match_pages(
         job_matches.c[key].in_(ids), *access.job_match_list(job_matches, principal, flt.quality, flt.status)
     )
     return await fetch_ranked_pages(conn, base, score="score", partition=key, page=page)
+
+
+async def count_job_matches(
+    conn: AsyncConnection, principal: Principal, key: str, parent_id: uuid.UUID, flt: JobMatchFilter
+) -> int:
+    """The filtered total of one parent's list, for a page that came back empty (a cursor past the end)."""
+    query = select(func.count()).where(
+        job_matches.c[key] == parent_id, *access.job_match_list(job_matches, principal, flt.quality, flt.status)
+    )
+    return int(await conn.scalar(query) or 0)

@@ -8,17 +8,13 @@ to the resolvers.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from graphql_app.app import create_app
 from graphql_app.compiled import CompiledQueries
-from graphql_app.context import AppServices
 from graphql_app.db.engine import count_statements
 from tests.api.factories import calculate, create_company, create_grants, deadline_in, grant_input
 from tests.conftest import token_for
@@ -83,19 +79,6 @@ query Single($g: ID!, $m: ID!) {
   grant(id: $g) { id deadline daysLeft isOpen amountMin amountMax url }
   grantMatch(id: $m) { id score grant { title } company { name } }
 }"""
-
-
-@pytest.fixture
-async def two_apps(services: AppServices, worker) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    compiled_app = create_app(dataclasses.replace(services.settings, compiled_queries=True), services=services)
-    interpreted_app = create_app(dataclasses.replace(services.settings, compiled_queries=False), services=services)
-    assert interpreted_app.state.compiled_queries is None
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=compiled_app), base_url="http://c.test") as compiled,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=interpreted_app), base_url="http://i.test") as interpreted,
-    ):
-        compiled.plans = compiled_app.state.compiled_queries  # type: ignore[attr-defined]
-        yield compiled, interpreted
 
 
 @pytest.fixture
@@ -296,7 +279,7 @@ async def test_what_plans_do_not_cover_runs_through_the_resolvers(two_apps, matc
 
 def test_every_mapped_field_is_compared_here():
     """A field added to the mappings must be added to the queries above (so both paths are compared on it)."""
-    from graphql_app.compiled.mappings import COMPANY_FIELDS, GRANT_FIELDS, GRANT_MATCH_FIELDS, QUERY_FIELDS
+    from graphql_app.compiled.grant_fields import COMPANY_FIELDS, GRANT_FIELDS, GRANT_MATCH_FIELDS, QUERY_FIELDS
 
     asked = set(
         (PAGE + SHAPES + DEEP + SINGLE + LISTS + GRANT_ALL + COMPANY_ALL + MATCH_FIELDS).replace("{", " ").split()

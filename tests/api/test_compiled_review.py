@@ -26,7 +26,7 @@ from graphql_app.db.engine import count_statements
 from graphql_app.limits import RequestLimits
 from schema.root import build_schema
 from tests.api.factories import create_company, create_grants, grant_input
-from tests.api.test_compiled_queries import (  # noqa: F401 - two_apps and matched are fixtures
+from tests.api.test_compiled_queries import (  # noqa: F401 - matched is a fixture
     ADMIN_A,
     GRANT_ALL,
     PLATFORM,
@@ -34,7 +34,6 @@ from tests.api.test_compiled_queries import (  # noqa: F401 - two_apps and match
     answer,
     assert_same,
     matched,
-    two_apps,
 )
 from tests.conftest import TEST_NOW, GraphQLClient, token_for
 
