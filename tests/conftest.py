@@ -99,6 +99,7 @@ BOTH_EXECUTION_PATHS = {
     "tests.api.test_statement_counts",
     "tests.api.test_response_cache",
     "tests.api.test_smoke",
+    "tests.api.test_talent",
     "tests.security.test_bad_requests",
     "tests.security.test_query_limits",
     "tests.security.test_bounded_resources",
