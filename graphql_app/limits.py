@@ -18,7 +18,7 @@ spreads. Nothing here touches the database.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,11 +203,36 @@ def select_operation(document: DocumentNode, operation_name: str | None) -> Oper
     return next((o for o in operations if o.name and o.name.value == operation_name), None)
 
 
+#: Recent measures, by (document identity, operation, the integer variables — the only ones that can change a
+#: measure, as page sizes). Each entry keeps its document, so an id reused by a new document never matches.
+_MEASURES: OrderedDict[tuple, tuple[DocumentNode, Measure | None]] = OrderedDict()
+_MEASURES_SIZE = 512
+#: Only documents up to this many characters are remembered (the entries keep them alive).
+_MEASURED_LENGTH = 10_000
+
+
 def measure(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
 ) -> Measure | None:
     """What the operation asks for; ``None`` when the document does not name one operation (validation and
-    execution report that)."""
+    execution report that). Remembered for the same document and page sizes: a repeated query is measured once."""
+    numbers = tuple(sorted((k, v) for k, v in (variables or {}).items() if type(v) is int))
+    key = (id(document), operation_name, numbers)
+    remembered = _MEASURES.get(key)
+    if remembered is not None and remembered[0] is document:
+        _MEASURES.move_to_end(key)
+        return remembered[1]
+    found = _measure(schema, document, operation_name, variables)
+    if document.loc is not None and document.loc.end <= _MEASURED_LENGTH:
+        _MEASURES[key] = (document, found)
+        if len(_MEASURES) > _MEASURES_SIZE:
+            _MEASURES.popitem(last=False)
+    return found
+
+
+def _measure(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
+) -> Measure | None:
     operation = select_operation(document, operation_name)
     if operation is None:
         return None
