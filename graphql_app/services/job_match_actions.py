@@ -111,11 +111,13 @@ async def start_job_match_computation(
         "jobId": str(job_id) if job_id else None,
         "memberId": str(member_id) if member_id else None,
     }
+    tenant_id = principal.tenant_id  # a member-wide run belongs to whoever asked (the member, or the organisation)
     async with db.reader() as conn:
         if job_id is not None:
             job = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).first()
             if job is None or not access.is_org_user(principal, job.tenant_id):
                 raise not_found("Job", job_id)
+            tenant_id = job.tenant_id  # like a company's computation: the organisation's, whoever started it
             if (
                 member_id is not None
                 and await conn.scalar(select(members.c.id).where(members.c.id == member_id)) is None
@@ -130,7 +132,7 @@ async def start_job_match_computation(
                 if organisation is None:
                     raise BadUserInput("Create your organisation (createOrganisation) before scoring members.")
                 params["organisationId"] = str(organisation)
-    return await start_computation(db, principal, principal.tenant_id, JOB_MATCHES, job_id or member_id, params)
+    return await start_computation(db, principal, tenant_id, JOB_MATCHES, job_id or member_id, params)
 
 
 async def explanation_computations(

@@ -419,3 +419,13 @@ async def test_every_id_taking_talent_operation_hides_other_tenants_and_members(
     assert (await as_admin.data("query($id: ID!) { job(id: $id) { isOpen } }", {"id": job["id"]}))["job"][
         "isOpen"
     ] is False
+
+
+async def test_a_jobs_computation_belongs_to_its_organisation_whoever_started_it(http, as_admin, as_platform_admin):
+    _, job = await create_organisation_and_job(as_admin)
+    started = await as_platform_admin.data(
+        "mutation($j: ID!) { computeJobMatches(jobId: $j) { id } }", {"j": job["id"]}
+    )
+    computation = started["computeJobMatches"]["id"]
+    seen = await as_admin.data("query($id: ID!) { computation(id: $id) { id kind } }", {"id": computation})
+    assert seen["computation"]["kind"] == "JOB_MATCHES"
