@@ -22,8 +22,10 @@ and a spread of matches per job (log-normal around 40, at most 160; about 4 in 5
 
 Everything is deterministic for a seed: the same seed gives the same ids and values. Deadlines, ``viewed_at``
 and ``placed_at`` are relative to the ``now`` passed in, and which grants are open (so which grants get matches)
-depends on it too. Each table draws from its own random stream, so e.g. changing ``--members`` does not change
-the grants.
+depends on it too. Deadlines fall at 23:59 of their day, so a timed run crossing midnight would see grants close
+under it: ``hold_grants_open`` (used by ``bench.peer`` after either loader) moves every open deadline to at least
+two days after the load, at the load's time of day. Each table draws from its own random stream, so e.g.
+changing ``--members`` does not change the grants.
 
 How it is fast: every table goes in with asyncpg's binary COPY (``copy_records_to_table``), the big ones as one
 COPY each, fed in chunks (500 companies' matches, 20,000 members, 200 jobs' matches) that a worker thread
@@ -906,6 +908,83 @@ async def load_dataset(
         "hnsw_indexes": status,
         "companies": [(str(cid), tenant) for cid, tenant in companies],
         "jobs": [(str(row[0]), row[1]) for row in jobs],
+    }
+
+
+# --- deadlines that hold for a timed run ----------------------------------------------------------------------
+
+#: How many days ``hold_grants_open`` puts the earliest open deadline after the load.
+HOLD_DAYS = 2
+#: How long after the load a run may go on with the guarantees of ``hold_grants_open`` (whole days left are
+#: constant for a day; the earliest deadline is then still ``HOLD_DAYS - 1`` days away).
+HOLD_STABLE = timedelta(days=1)
+
+
+async def hold_grants_open(conn: asyncpg.Connection, loaded_at: datetime, *, days: int = HOLD_DAYS) -> dict[str, Any]:
+    """Make which grants are open, and their whole days left, constant for a day after ``loaded_at``.
+
+    Why: the loaders put a deadline at 23:59 of day N after their ``now``. A timed run that crosses midnight
+    would see grants close while it measures (Matchgraph drops their matches from its pages, PostGraphile does
+    not: the answers change silently), and at 23:59 every day each grant's whole days left fall by one (live
+    scores and "Deadline in N days" change).
+
+    What: take ``loaded_at`` before the load (every grant the loader saw open then has a deadline at or after
+    it). Every deadline at or after ``loaded_at`` becomes ``loaded_at + (whole days it had left + days) × 24 h``:
+
+    - the earliest deadline of an open grant is ``loaded_at + days`` days; a run that ends before
+      ``stable_until`` (``loaded_at`` + ``HOLD_STABLE``, one day; the caller checks) ends at least
+      ``days - 1`` days (one with the default 2) before any grant closes;
+    - every open deadline has ``loaded_at``'s time of day, so whole days left (floor) change only at
+      ``loaded_at`` + k × 24 h: not before ``stable_until``;
+    - closed grants (deadline before ``loaded_at``) stay closed, rolling ones (NULL) stay open; deadlines keep
+      their order by whole days (grants with the same whole days left now share one deadline).
+
+    Then ``VACUUM``, ``REINDEX`` and ``VACUUM (ANALYZE)`` the grants (see below). Raises ``RuntimeError`` if a
+    stored grant match is on a grant closed at ``loaded_at`` (the loaders match open grants only). Returns what
+    it did and the bounds."""
+    if days < 2:
+        raise ValueError(f"days must be >= 2 (a day beyond a run of up to a day), got {days}")
+    started = time.perf_counter()
+    moved = await conn.fetchval(
+        """
+        WITH moved AS (
+            UPDATE grants
+            SET deadline = $1::timestamptz
+                + make_interval(days => floor(extract(epoch FROM deadline - $1::timestamptz) / 86400)::int + $2)
+            WHERE deadline >= $1::timestamptz
+            RETURNING 1
+        )
+        SELECT count(*) FROM moved
+        """,
+        loaded_at,
+        days,
+    )
+    on_closed = await conn.fetchval(
+        "SELECT count(*) FROM grant_matches m JOIN grants g ON g.id = m.grant_id WHERE g.deadline < $1", loaded_at
+    )
+    if on_closed:
+        raise RuntimeError(f"{on_closed} grant matches are on grants closed at {loaded_at.isoformat()}")
+    # The UPDATE left a dead version of every moved grant in every index; the grants' HNSW index repairs its
+    # graph around them when (auto)vacuum removes them, which changes which neighbours an approximate search
+    # finds. Vacuum now, then rebuild the indexes from the live rows alone: the graph stays as built for the
+    # run (nothing else writes grants), as after a fresh load.
+    await conn.execute("VACUUM grants")
+    await conn.execute("REINDEX TABLE grants")
+    await vacuum_analyze(conn, "grants")
+    row = await conn.fetchrow(
+        "SELECT min(deadline) FILTER (WHERE deadline >= $1) AS earliest, count(*) FILTER (WHERE deadline < $1) "
+        "AS closed, count(*) FILTER (WHERE deadline IS NULL) AS rolling FROM grants",
+        loaded_at,
+    )
+    return {
+        "loaded_at": loaded_at.isoformat(),
+        "hold_days": days,
+        "moved_deadlines": moved,
+        "closed_grants": row["closed"],
+        "rolling_grants": row["rolling"],
+        "earliest_open_deadline": row["earliest"].isoformat() if row["earliest"] else None,
+        "stable_until": (loaded_at + HOLD_STABLE).isoformat(),
+        "seconds": round(time.perf_counter() - started, 3),
     }
 
 

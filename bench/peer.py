@@ -1,52 +1,87 @@
-"""Side by side with PostGraphile 4 (issue 5): the frontend's queries against both servers, one database.
+"""Side by side with PostGraphile 4 and 5 (issue 5): the frontend's queries against every server, one database.
 
-Installs PostGraphile 4 from the npm registry into ``bench/peer/node_modules`` (git-ignored) if it is missing,
-loads a dataset into a throw-away embedded Postgres, and starts on it (one process each, 127.0.0.1):
+Installs the peers from the npm registry if they are missing (``npm ci`` from the committed lock files, into
+git-ignored folders): PostGraphile 4 into ``bench/peer/node_modules`` (run on the system's node), PostGraphile 5
+and the Node 22 it needs (the registry's ``node`` package, a linux-x64 binary) into ``bench/peer5/node_modules``.
+Loads a dataset into a throw-away embedded Postgres and starts on it (one process each, 127.0.0.1 only):
 
 - ``matchgraph``: ``matchgraph serve --no-worker`` with the response cache off (compiled query plans on);
-- ``postgraphile``: PostGraphile 4's CLI, default inflection, production settings;
+- ``postgraphile5``: PostGraphile 5 (``bench/peer5/graphile.config.mjs``: the amber preset, the pg adaptor,
+  schema ``public``, default inflection, pool of 10, no GraphiQL / explain / watch), ``NODE_ENV=production``;
+- ``postgraphile4``: PostGraphile 4's CLI, default inflection, production settings, pool of 10 (default
+  mutations on: the ``mutation`` workload needs ``updateGrantMatchById``);
 - ``matchgraph-cache`` (unless ``--no-cache``): a second ``matchgraph serve --no-worker`` with
   ``MATCHGRAPH_RESPONSE_CACHE=true``. It connects as its own Postgres role (``matchgraph_cache``, a superuser
   like ``postgres``) because Matchgraph sets ``application_name`` itself, so the statement log can tell the two
   Matchgraph processes apart.
 
-Workloads (``--workloads``, all by default), each checked to return the same data on every server before
-measuring (ids in order, scores, reasons, flags, grant and company fields, ``totalCount``, ``hasNextPage``):
+Both Matchgraph processes run with ``MATCHGRAPH_RATE_LIMIT`` raised out of reach (the per-caller budget of
+expensive operations would refuse ``live`` and ``search`` under load; PostGraphile has no such limit). ``--peers``
+picks the PostGraphile majors (both by default); a peer that cannot be installed fails the run, never skips.
+
+Workloads (``--workloads``; all by default, all but ``live`` with ``--quick``). PostGraphile's queries use
+aliases so their responses have Matchgraph's shape (``grantMatches: allGrantMatches``, ``grant:
+grantByGrantId``, in 5 ``id: rowId``); v4 and v5 differ in names: v5 exposes a table's ``id`` column as
+``rowId`` (``id`` is its global Node ID), so ``ID_ASC`` → ``ROW_ID_ASC``, ``companyById(id:)`` →
+``companyByRowId(rowId:)``, ``updateGrantMatchById`` → ``updateGrantMatchByRowId``; the connections
+(``allGrantMatches``, ``allJobMatches``), ``condition``, ``orderBy`` and the relation fields are spelled alike.
 
 - ``page-20`` / ``page-100``: the frontend page, the first 20 / 100 grant matches of a company by score with
-  every score field, reasons, flags, the grant and the company (Matchgraph ``grantMatches(companyId:,
-  first:)``, PostGraphile ``allGrantMatches(condition: {companyId, tenantId}, orderBy: [SCORE_DESC, ID_ASC])``);
+  every score field, reasons, flags, the grant and the company (Matchgraph ``grantMatches(companyId:, first:)``,
+  PostGraphile ``allGrantMatches(condition: {companyId, tenantId}, orderBy: [SCORE_DESC, ID_ASC])``);
 - ``deep-20``: company → its first 20 matches → grant (Matchgraph ``company(id:) { grantMatches(first:) }``,
   PostGraphile ``companyById(id:) { grantMatchesByCompanyId(first:, orderBy:) }``);
 - ``org-page-20``: the organisation's talent page, a job's first 20 matches by belonging probability with tier,
   status, member interest, belonging levels, the member and the job (Matchgraph ``jobMatches(jobId:, first:)``
   as ORG_ADMIN of the job's tenant, PostGraphile ``allJobMatches(condition: {jobId, tenantId}, orderBy:
-  [BELONGING_PROBABILITY_DESC, ID_ASC])`` with ``memberByMemberId``/``jobByJobId`` and the raw component
-  scores, banded into levels with Matchgraph's thresholds for the comparison). It cycles over ``--org-jobs``
-  (100) jobs with at least 20 matches, drawn with the seed; every one of them is checked before measuring.
+  [BELONGING_PROBABILITY_DESC, ID_ASC])`` with the raw component scores, banded into levels with Matchgraph's
+  thresholds for the comparison). It cycles over ``--org-jobs`` (100) jobs with at least 20 matches;
+- ``directive``: ``page-20`` with ``matchReasons @include(if: $withReasons)``, the flag true on even positions
+  of the cycle, false on odd ones (the same document and directive on every server);
+- ``mixed-roots``: ``page-20`` plus a root field the compiled plans do not cover: Matchgraph ``me { tenantId }``
+  (from the token, no SQL), PostGraphile ``query { __typename }`` (its Relay root field, no SQL either): the
+  cheapest extra root field each server has;
+- ``mutation``: ``applyGrantMatchAction(matchId:, action:)`` on each company's best match, SAVE for every
+  company then RESTORE for every company (cycled); PostGraphile ``updateGrantMatchById(input: {id,
+  grantMatchPatch: {isSaved, isDismissed, updatedAt}})`` (v5 ``updateGrantMatchByRowId``): the same columns
+  of the same row (Matchgraph sets ``updated_at = now()``, PostGraphile gets the request's build time). The
+  rows' flags are put back after every run of it (and the workload runs last), so the reads see the loaded data;
+- ``live``: ``liveGrantMatches(companyId:, first: 20)``: matches computed now from the catalogue (no
+  equivalent in PostGraphile), over the first ``--live-companies`` (200) companies;
+- ``search``: ``searchGrants(text:, first: 10)``: semantic search, the text embedded by the model (no
+  equivalent), over 60 fixed phrases.
+
+Before measuring, every workload's responses are compared across the servers that have it (complete
+responses: every field, normalised — key order, ``1`` vs ``1.0``, timestamps and decimals parsed, PostGraphile's
+component scores banded —, only the opaque cursors left out across different servers; the two Matchgraph
+processes are compared with cursors), for the first 5 subjects (every job for ``org-page-20``; ``live`` and
+``search``: every request, on ``matchgraph``, which also fixes how many edges each request returns). During the
+measured load the load generator keeps the responses of a fixed sample of cycle positions per round
+(``--sample``, 8; different positions each round), and every server's are compared in the same way: any
+difference stops the run with the first differing path (``search``'s are counted instead: see ``Search``).
 
 Measured, per workload, concurrency and server, by a separate load-generator process that replays one
-pre-built request per company or job (shuffled order, cycled from the start every run), alternating the
-servers A B C A B C: requests/s, p50 / p99 latency, CPU per request of the server process and of Postgres, the
-load generator's own CPU, and errors (wrong status, GraphQL errors or a wrong number of edges). Before that, the
-SQL statements one request costs, as Postgres logs them (``log_statement = all``): sequential requests and a
-short run under load; for ``matchgraph-cache`` a cold pass (requests it has not seen: misses) and the same
-requests again (hits). Reported: the ratios Matchgraph / PostGraphile and Matchgraph-cache / PostGraphile, and
-how many distinct requests the load generator cycles over (what drives the cache's hit rate).
+pre-built request per subject (shuffled order, cycled from the start every run), alternating the servers
+(matchgraph postgraphile5 postgraphile4 matchgraph-cache, those of the workload): requests/s, p50 / p99
+latency, CPU per request of the server process and of Postgres (the headline efficiency figure is their sum),
+the load generator's own CPU, and errors (wrong status, GraphQL errors or a wrong number of edges). Before
+that, the SQL statements one request costs, as Postgres logs them (``log_statement = all``): sequential
+requests and a short run under load; for ``matchgraph-cache`` a cold pass (misses) and the same requests again
+(hits).
 
 Datasets (``--scale``): ``frontend`` (default) is ``bench.frontend_page``'s (``--grants`` 5,000, ``--companies``
-200 × ``--matches`` 100 matches on open grants) plus ``bench.dataset.load_talent_dataset``'s talent tables
-(``--jobs`` 200, ``--members`` 5,000, matches per job log-normal around ``--job-matches`` 40, at most 4× it);
-``full`` is ``bench.dataset``'s full scale (100k grants, 10k companies × 100 matches = 1M rows, plus 1k jobs ×
-100 matches; HNSW indexes left dropped, the queries do not use them). ``--quick`` with ``--scale full`` loads
-``DatasetSpec.small()`` instead (20 jobs × 20 matches).
+200 × ``--matches`` 100 matches on open grants) plus ``bench.dataset.load_talent_dataset``'s talent tables;
+``full`` is ``bench.dataset``'s full scale (``DatasetSpec.small()`` with ``--quick``). Either way
+``bench.dataset.hold_grants_open`` then moves every open deadline to at least 2 days after the load, at the
+load's time of day, and the run refuses to measure more than a day after the load: no grant closes and no
+whole-days-left count changes while it runs (a run crossing midnight used to change answers silently).
 
-    python -m bench.peer                      # frontend scale, 4 workloads × c=10/50 × 3 servers × 2 rounds × 10 s
-                                              # (~11 min)
+    python -m bench.peer                      # frontend scale, 9 workloads × c=10/50 × up to 4 servers × 2 rounds
+                                              # × 6 s (~18 min)
     python -m bench.peer --scale full         # the same on bench.dataset's full scale (plus its load time)
     python -m bench.peer --no-cache --workloads page-20 --concurrency 10
     python -m bench.peer --workloads org-page-20 --results-name peer-org-page   # the talent page alone
-    python -m bench.peer --quick              # tiny dataset, 1 round × 1.5 s (~90 s); not part of the test suite
+    python -m bench.peer --quick              # tiny dataset, all but live, 1 round × 1.5 s (~4 min)
 """
 
 from __future__ import annotations
@@ -65,9 +100,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -90,49 +125,83 @@ from bench.common import (
     utc_now,
     write_results,
 )
-from bench.dataset import TalentSpec, load_talent_dataset
+from bench.dataset import TalentSpec, hold_grants_open, load_talent_dataset
 from bench.frontend_page import (
     JWT_SECRET,
     PAGE_QUERY,
     SEED,
     load_frontend_dataset,
     matchgraph_command,
-    request_body,
     tokens_for,
 )
 from graphql_app.matching.belonging import component_level
 
 PEER_DIR = Path(__file__).resolve().parent / "peer"
 POSTGRAPHILE_CLI = PEER_DIR / "node_modules" / "postgraphile" / "cli.js"
-A, B, C = "matchgraph", "postgraphile", "matchgraph-cache"
-SERVER_ORDER = (A, B, C)
+PEER5_DIR = Path(__file__).resolve().parent / "peer5"
+POSTGRAPHILE5_CLI = PEER5_DIR / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
+POSTGRAPHILE5_CONFIG = PEER5_DIR / "graphile.config.mjs"
+NODE22 = PEER5_DIR / "node_modules" / "node" / "bin" / "node"
+
+A, B, P5, C = "matchgraph", "postgraphile4", "postgraphile5", "matchgraph-cache"
+#: The order of the servers in every round (a workload runs on those of them that have it).
+SERVER_ORDER = (A, P5, B, C)
+PEERS = {4: B, 5: P5}
+POSTGRAPHILES = (P5, B)
 CONTROL_APP = "mg-peer-bench"  # application_name of this script's own connections (left out of the count)
 CACHE_ROLE = "matchgraph_cache"  # the Postgres role matchgraph-cache connects as (told apart in the log)
-#: Appears once per match node in every workload's response, on both servers: the load generator's edge count.
-EDGE_MARKER = b'"semanticScore"'
+#: Matchgraph's per-caller budget of expensive operations, out of reach for the bench (PostGraphile has none).
+RATE_LIMIT = "100000000/second"
 
-#: The same page in PostGraphile 4's default (non-simplified) inflection: the matches of one company in one
-#: tenant, best first (score, then id, as Matchgraph's keyset order), grant and company through the foreign keys.
-POSTGRAPHILE_QUERY = """
+# --- queries -------------------------------------------------------------------------------------------------
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    if text.count(old) != 1:
+        raise ValueError(f"expected one {old!r} in the query")
+    return text.replace(old, new)
+
+
+#: PostGraphile's names that differ between its majors (default inflection; v5 with the amber preset).
+PG_NAMES: dict[str, dict[str, str]] = {
+    B: {
+        "id": "id",
+        "pk_asc": "ID_ASC",
+        "company_by_id": "companyById(id: $id)",
+        "update": "updateGrantMatchById(input: { id: $matchId, grantMatchPatch: $patch })",
+    },
+    P5: {
+        "id": "id: rowId",
+        "pk_asc": "ROW_ID_ASC",
+        "company_by_id": "companyByRowId(rowId: $id)",
+        "update": "updateGrantMatchByRowId(input: { rowId: $matchId, grantMatchPatch: $patch })",
+    },
+}
+
+#: The frontend page in PostGraphile (``%(…)s``: ``PG_NAMES``): the matches of one company in one tenant, best
+#: first (score, then id, as Matchgraph's keyset order), grant and company through the foreign keys; aliases give
+#: it Matchgraph's shape.
+PG_PAGE = """
 query CompanyMatches($companyId: UUID!, $tenantId: String!, $first: Int!) {
-  allGrantMatches(
+  grantMatches: allGrantMatches(
     condition: { companyId: $companyId, tenantId: $tenantId }
-    orderBy: [SCORE_DESC, ID_ASC]
+    orderBy: [SCORE_DESC, %(pk_asc)s]
     first: $first
   ) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { cursor node {
-      id score semanticScore ruleScore carbonScore collaborativeScore recencyScore matchReasons
+      %(id)s score semanticScore ruleScore carbonScore collaborativeScore recencyScore matchReasons
       isViewed isSaved isDismissed
-      grant: grantByGrantId { id title funder deadline isCarbonFocused amountMax currency }
-      company: companyByCompanyId { id name country size }
+      grant: grantByGrantId { %(id)s title funder deadline isCarbonFocused amountMax currency }
+      company: companyByCompanyId { %(id)s name country size }
     } }
   }
 }"""
 
 #: Company → its matches → grant. Matchgraph lists only matches on open grants (deadline NULL or ahead); the
-#: datasets put matches on open grants only, so PostGraphile's unfiltered list is the same one.
+#: datasets put matches on open grants only (and keep them open, ``hold_grants_open``), so PostGraphile's
+#: unfiltered list is the same one.
 DEEP_QUERY = """
 query Deep($id: ID!, $first: Int!) {
   company(id: $id) {
@@ -148,16 +217,16 @@ query Deep($id: ID!, $first: Int!) {
   }
 }"""
 
-POSTGRAPHILE_DEEP_QUERY = """
+PG_DEEP = """
 query Deep($id: UUID!, $first: Int!) {
-  companyById(id: $id) {
-    id name country size
-    grantMatchesByCompanyId(first: $first, orderBy: [SCORE_DESC, ID_ASC]) {
+  company: %(company_by_id)s {
+    %(id)s name country size
+    grantMatches: grantMatchesByCompanyId(first: $first, orderBy: [SCORE_DESC, %(pk_asc)s]) {
       totalCount
       edges { node {
-        id score semanticScore ruleScore carbonScore collaborativeScore recencyScore matchReasons
+        %(id)s score semanticScore ruleScore carbonScore collaborativeScore recencyScore matchReasons
         isViewed isSaved isDismissed
-        grant: grantByGrantId { id title funder deadline isCarbonFocused amountMax currency }
+        grant: grantByGrantId { %(id)s title funder deadline isCarbonFocused amountMax currency }
       } }
     }
   }
@@ -179,193 +248,447 @@ query OrgPage($jobId: ID!, $first: Int!) {
   }
 }"""
 
-#: The same page in PostGraphile: the job's matches in its tenant, best first (probability, then id, as
-#: Matchgraph's keyset order), member and job through the foreign keys. PostGraphile has no belonging levels:
-#: it returns the component scores, which ``OrgPage.normalise`` bands with Matchgraph's thresholds.
-POSTGRAPHILE_ORG_QUERY = """
+#: The same page in PostGraphile: the job's matches in its tenant, best first (probability, then id), member
+#: and job through the foreign keys. PostGraphile has no belonging levels: it returns the component scores,
+#: which ``OrgPage.reshape`` bands with Matchgraph's thresholds.
+PG_ORG_PAGE = """
 query OrgPage($jobId: UUID!, $tenantId: String!, $first: Int!) {
-  allJobMatches(
+  jobMatches: allJobMatches(
     condition: { jobId: $jobId, tenantId: $tenantId }
-    orderBy: [BELONGING_PROBABILITY_DESC, ID_ASC]
+    orderBy: [BELONGING_PROBABILITY_DESC, %(pk_asc)s]
     first: $first
   ) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { node {
-      id qualityTier status memberInterest
+      %(id)s qualityTier status memberInterest
       authenticity acceptance complementarity
-      member: memberByMemberId { id displayName headline }
-      job: jobByJobId { id title }
+      member: memberByMemberId { %(id)s displayName headline }
+      job: jobByJobId { %(id)s title }
     } }
   }
 }"""
 
+#: ``SAVE``/``RESTORE`` on one match, the fields a client shows after it.
+MUTATION_QUERY = """
+mutation Act($matchId: ID!, $action: GrantMatchAction!) {
+  applyGrantMatchAction(matchId: $matchId, action: $action) { id isViewed isSaved isDismissed score }
+}"""
+
+PG_MUTATION = """
+mutation Act($matchId: UUID!, $patch: GrantMatchPatch!) {
+  applyGrantMatchAction: %(update)s {
+    grantMatch { %(id)s isViewed isSaved isDismissed score }
+  }
+}"""
+
+LIVE_QUERY = """
+query Live($companyId: ID!, $first: Int!) {
+  liveGrantMatches(companyId: $companyId, first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      score semanticScore ruleScore carbonScore collaborativeScore recencyScore matchReasons
+      grant { id title funder deadline isCarbonFocused amountMax currency }
+    } }
+  }
+}"""
+
+SEARCH_QUERY = """
+query Search($text: String!, $first: Int!) {
+  searchGrants(text: $text, first: $first) {
+    similarity
+    grant { id title funder deadline isCarbonFocused amountMax currency }
+  }
+}"""
+
+#: What ``search`` looks for (one request per phrase, cycled).
+SEARCH_TEXTS = tuple(
+    f"{what} {who}"
+    for what in (
+        "solar panels",
+        "heat pumps",
+        "green hydrogen",
+        "energy efficiency",
+        "circular economy",
+        "electric vehicle charging",
+        "sustainable agriculture",
+        "carbon capture",
+        "building renovation",
+        "wind energy",
+        "water treatment",
+        "recycling plastics",
+    )
+    for who in (
+        "for small manufacturers",
+        "research and innovation",
+        "pilot projects in Germany",
+        "for start-ups",
+        "municipal climate programmes",
+    )
+)
+
+# The workload variants of the frontend page, written from it.
+DIRECTIVE_QUERY = _replace_once(
+    _replace_once(PAGE_QUERY, "$first: Int!)", "$first: Int!, $withReasons: Boolean!)"),
+    " matchReasons\n",
+    " matchReasons @include(if: $withReasons)\n",
+)
+MIXED_ROOTS_QUERY = _replace_once(PAGE_QUERY, "{\n  grantMatches(", "{\n  me { tenantId }\n  grantMatches(")
+PG_DIRECTIVE = _replace_once(
+    _replace_once(PG_PAGE, "$first: Int!)", "$first: Int!, $withReasons: Boolean!)"),
+    " matchReasons\n",
+    " matchReasons @include(if: $withReasons)\n",
+)
+PG_MIXED_ROOTS = _replace_once(PG_PAGE, "{\n  grantMatches:", "{\n  query { __typename }\n  grantMatches:")
+
+
+# --- comparing responses -------------------------------------------------------------------------------------
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
+#: Fields PostGraphile returns as decimal strings (BigFloat) and Matchgraph as numbers.
+DECIMAL_FIELDS = frozenset({"amountMax", "amountMin"})
+#: Opaque, server-specific: left out when different servers are compared (kept between the two Matchgraphs).
+CURSOR_FIELDS = frozenset({"cursor", "endCursor"})
+
+
+def canonical_tree(value: Any, *, cursors: bool, key: str | None = None) -> Any:
+    """A response tree in comparable form: every key (dicts compare regardless of order), whole floats as ints
+    (``1`` vs ``1.0``), timestamps as aware datetimes, ``DECIMAL_FIELDS`` as ``Decimal``; cursors left out
+    unless ``cursors``."""
+    if isinstance(value, dict):
+        return {
+            k: canonical_tree(v, cursors=cursors, key=k)
+            for k, v in sorted(value.items())
+            if cursors or k not in CURSOR_FIELDS
+        }
+    if isinstance(value, list):
+        return [canonical_tree(v, cursors=cursors) for v in value]
+    if key in DECIMAL_FIELDS and isinstance(value, (int, float, str)):
+        return Decimal(str(value)).normalize()
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, str) and _TIMESTAMP.match(value):
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def first_difference(a: Any, b: Any, path: str = "data") -> str | None:
+    """The path of the first place two canonical trees differ, with both values there (None: equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return f"{path}.{k}: only in {'the first' if k in a else 'the second'}"
+            found = first_difference(a[k], b[k], f"{path}.{k}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+        return None if len(a) == len(b) else f"{path}: {len(a)} vs {len(b)} items"
+    return None if a == b else f"{path}: {a!r} vs {b!r}"
+
 
 # --- workloads -----------------------------------------------------------------------------------------------
 
-
-def _when(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _match_row(n: dict[str, Any]) -> tuple:
-    """Every field of a match node but its company, in comparable types."""
-    g = n["grant"]
-    return (
-        n["id"],
-        *(n[k] for k in ("score", "semanticScore", "ruleScore", "carbonScore", "collaborativeScore")),
-        n["recencyScore"],
-        tuple(n["matchReasons"]),
-        n["isViewed"],
-        n["isSaved"],
-        n["isDismissed"],
-        (g["id"], g["title"], g["funder"], _when(g["deadline"]), g["isCarbonFocused"], g["currency"]),
-        None if g["amountMax"] is None else Decimal(str(g["amountMax"])),
-    )
-
-
-def _company_row(c: dict[str, Any]) -> tuple:
-    return (c["id"], c["name"], c["country"], str(c["size"]).upper())
+#: One request's subject: (id or text, tenant, *more), e.g. (company id, tenant) or (match id, tenant, action).
+Subject = tuple
 
 
 @dataclass(frozen=True)
 class Workload:
-    """One query shape, as each server spells it: ``first`` matches of a company, on a page or under it."""
+    """One query shape as each server spells it (``query(kind)``: None where a server has no equivalent), the
+    request for each subject, and a server-independent view of the response (``canonical``)."""
 
-    #: What one request is about: the load generator cycles over a list of (id, tenant) of this kind.
+    #: What one request is about: the load generator cycles over a list of subjects of this kind.
     subject: ClassVar[str] = "company"
-    #: Appears once per match node in the workload's response on every server (the edge count).
-    edge_marker: ClassVar[bytes] = EDGE_MARKER
+    #: Appears once per node of the response on every server: the load generator's edge count.
+    edge_marker: ClassVar[bytes] = b'"semanticScore"'
     #: Subjects whose responses are compared across the servers before measuring (None: every one).
     same_data_checks: ClassVar[int | None] = 5
+    #: Edge counts vary by request: counted on matchgraph for every request before measuring.
+    census: ClassVar[bool] = False
+    #: Writes (its rows are put back after every run of it, and it runs after the reads).
+    writes: ClassVar[bool] = False
+    #: matchgraph-cache runs it too (reads only).
+    cached: ClassVar[bool] = True
+    #: The same request always has the same answer: a difference between servers stops the run. False: the
+    #: differences are counted and reported, not fatal (``Search``: why).
+    deterministic: ClassVar[bool] = True
 
     name: str
-    first: int
-    deep: bool = False
+    first: int = 20
 
-    def query(self, kind: str) -> str:
-        """The query text for a server of ``kind`` (``matchgraph`` or ``postgraphile``)."""
-        if self.deep:
-            return DEEP_QUERY if kind == A else POSTGRAPHILE_DEEP_QUERY
-        return PAGE_QUERY if kind == A else POSTGRAPHILE_QUERY
+    def query(self, kind: str) -> str | None:
+        raise NotImplementedError
 
-    def body(self, kind: str, company_id: str, tenant: str) -> bytes:
-        if self.deep:
-            return orjson.dumps({"query": self.query(kind), "variables": {"id": company_id, "first": self.first}})
-        if kind == A:
-            return request_body(company_id, self.first)
-        variables = {"companyId": company_id, "tenantId": tenant, "first": self.first}
-        return orjson.dumps({"query": POSTGRAPHILE_QUERY, "variables": variables})
+    def variables(self, kind: str, subject: Subject, position: int) -> dict[str, Any]:
+        raise NotImplementedError
 
-    def expected_edges(self, matches_per_company: int) -> int:
-        return min(self.first, matches_per_company)
+    def body(self, kind: str, subject: Subject, position: int) -> bytes:
+        return orjson.dumps({"query": self.query(kind), "variables": self.variables(kind, subject, position)})
 
-    def normalise(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """A server-independent view of the response: every field asked for, in comparable types."""
-        data = payload["data"]
-        if self.deep:
-            company = data["company" if kind == A else "companyById"]
-            page = company["grantMatches" if kind == A else "grantMatchesByCompanyId"]
-            rows = [_match_row(e["node"]) for e in page["edges"]]
-            return {"company": _company_row(company), "totalCount": page["totalCount"], "rows": rows}
-        page = data["grantMatches" if kind == A else "allGrantMatches"]
-        rows = [(*_match_row(e["node"]), _company_row(e["node"]["company"])) for e in page["edges"]]
-        return {"totalCount": page["totalCount"], "hasNextPage": page["pageInfo"]["hasNextPage"], "rows": rows}
+    def servers(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Which of ``names`` run it (in ``SERVER_ORDER``)."""
+        kinds = {A: A, C: A, B: B, P5: P5}
+        return tuple(
+            n for n in SERVER_ORDER if n in names and self.query(kinds[n]) is not None and (n != C or self.cached)
+        )
+
+    def check_positions(self, count: int) -> list[int]:
+        """Positions of the cycle compared across the servers before measuring."""
+        n = self.same_data_checks
+        return list(range(count if n is None else min(n, count)))
+
+    def expected_edges(self, fewest: int) -> int | None:
+        """Nodes in every response given the fewest matches any subject has (None: counted, ``census``)."""
+        return min(self.first, fewest)
+
+    def reshape(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        """PostGraphile's response in Matchgraph's shape (the aliases do most of it)."""
+        return data
+
+    def verify(self, kind: str, subject: Subject, data: dict[str, Any]) -> None:
+        """Raise if a part of the response the comparison leaves out is wrong."""
+
+    def canonical(self, kind: str, payload: dict[str, Any], *, cursors: bool = False) -> Any:
+        if payload.get("errors") or not isinstance(payload.get("data"), dict):
+            raise ValueError(f"{self.name}: not a clean response: {str(payload)[:500]}")
+        return canonical_tree(self.reshape(kind, dict(payload["data"])), cursors=cursors)
 
 
 @dataclass(frozen=True)
-class OrgPage:
+class GrantPage(Workload):
+    """The frontend page, ``first`` matches of a company; ``variant``: ``directive`` (``matchReasons`` under
+    ``@include(if: $withReasons)``, true on even positions) or ``mixed-roots`` (plus a root field the plans do
+    not cover: Matchgraph ``me { tenantId }``, PostGraphile ``query { __typename }``)."""
+
+    variant: str = ""
+
+    def query(self, kind: str) -> str | None:
+        if kind == A:
+            return {"": PAGE_QUERY, "directive": DIRECTIVE_QUERY, "mixed-roots": MIXED_ROOTS_QUERY}[self.variant]
+        return {"": PG_PAGE, "directive": PG_DIRECTIVE, "mixed-roots": PG_MIXED_ROOTS}[self.variant] % PG_NAMES[kind]
+
+    def variables(self, kind: str, subject: Subject, position: int) -> dict[str, Any]:
+        company_id, tenant = subject[:2]
+        out: dict[str, Any] = {"companyId": company_id, "first": self.first}
+        if kind != A:
+            out["tenantId"] = tenant
+        if self.variant == "directive":
+            out["withReasons"] = position % 2 == 0
+        return out
+
+    def reshape(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        if self.variant == "mixed-roots":
+            data.pop("me" if kind == A else "query", None)
+        return data
+
+    def verify(self, kind: str, subject: Subject, data: dict[str, Any]) -> None:
+        if self.variant != "mixed-roots":
+            return
+        got = data["me"]["tenantId"] if kind == A else data["query"]["__typename"]
+        want = subject[1] if kind == A else "Query"
+        if got != want:
+            raise RuntimeError(f"{kind} {self.name}: extra root field says {got!r}, not {want!r}")
+
+
+@dataclass(frozen=True)
+class Deep(Workload):
+    """Company → its first ``first`` matches → grant."""
+
+    def query(self, kind: str) -> str | None:
+        return DEEP_QUERY if kind == A else PG_DEEP % PG_NAMES[kind]
+
+    def variables(self, kind: str, subject: Subject, position: int) -> dict[str, Any]:
+        return {"id": subject[0], "first": self.first}
+
+
+@dataclass(frozen=True)
+class OrgPage(Workload):
     """The organisation's talent page: ``first`` matches of a job, best first, with member and job."""
 
     subject: ClassVar[str] = "job"
     edge_marker: ClassVar[bytes] = b'"qualityTier"'
     same_data_checks: ClassVar[int | None] = None  # every job the load cycles over (100 by default)
 
-    name: str
-    first: int
+    def query(self, kind: str) -> str | None:
+        return ORG_PAGE_QUERY if kind == A else PG_ORG_PAGE % PG_NAMES[kind]
 
-    def query(self, kind: str) -> str:
-        return ORG_PAGE_QUERY if kind == A else POSTGRAPHILE_ORG_QUERY
-
-    def body(self, kind: str, job_id: str, tenant: str) -> bytes:
-        variables: dict[str, Any] = {"jobId": job_id, "first": self.first}
+    def variables(self, kind: str, subject: Subject, position: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"jobId": subject[0], "first": self.first}
         if kind != A:
-            variables["tenantId"] = tenant
-        return orjson.dumps({"query": self.query(kind), "variables": variables})
+            out["tenantId"] = subject[1]
+        return out
 
-    def expected_edges(self, fewest_matches: int) -> int:
-        return min(self.first, fewest_matches)
-
-    def normalise(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Ids in order, tier, status, interest, the three levels (PostGraphile's scores banded), member, job."""
-        page = payload["data"]["jobMatches" if kind == A else "allJobMatches"]
-        rows = []
-        for edge in page["edges"]:
-            n = edge["node"]
-            parts = ("authenticity", "acceptance", "complementarity")
-            levels = (
-                tuple(n["belongingLevels"][k] for k in parts)
-                if kind == A
-                else tuple(component_level(n[k]) for k in parts)
-            )
-            m, j = n["member"], n["job"]
-            rows.append(
-                (
-                    n["id"],
-                    n["qualityTier"],
-                    n["status"],
-                    n["memberInterest"],
-                    levels,
-                    (m["id"], m["displayName"], m["headline"]),
-                    (j["id"], j["title"]),
-                )
-            )
-        return {"totalCount": page["totalCount"], "hasNextPage": page["pageInfo"]["hasNextPage"], "rows": rows}
+    def reshape(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        """PostGraphile's component scores banded into Matchgraph's levels (its thresholds, slack included)."""
+        if kind != A:
+            for edge in data["jobMatches"]["edges"]:
+                n = edge["node"]
+                parts = ("authenticity", "acceptance", "complementarity")
+                n["belongingLevels"] = {k: component_level(n.pop(k)) for k in parts}
+        return data
 
 
-WORKLOADS: dict[str, Workload | OrgPage] = {
+@dataclass(frozen=True)
+class Mutation(Workload):
+    """``SAVE``/``RESTORE`` on a match (subjects: ``(match id, tenant, action)``, every SAVE then every RESTORE)."""
+
+    subject: ClassVar[str] = "match"
+    edge_marker: ClassVar[bytes] = b'"isSaved"'
+    writes: ClassVar[bool] = True
+    cached: ClassVar[bool] = False
+    #: PostGraphile's ``updatedAt`` (Matchgraph writes ``now()``): the same columns of the same row.
+    updated_at: ClassVar[str] = utc_now().isoformat()
+
+    def query(self, kind: str) -> str | None:
+        return MUTATION_QUERY if kind == A else PG_MUTATION % PG_NAMES[kind]
+
+    def variables(self, kind: str, subject: Subject, position: int) -> dict[str, Any]:
+        match_id, _, action = subject
+        if kind == A:
+            return {"matchId": match_id, "action": action}
+        saved = action == "SAVE"
+        return {"matchId": match_id, "patch": {"isSaved": saved, "isDismissed": False, "updatedAt": self.updated_at}}
+
+    def check_positions(self, count: int) -> list[int]:
+        """The first five SAVEs and the RESTOREs of the same matches."""
+        half = count // 2
+        return [*range(min(5, half)), *range(half, half + min(5, half))]
+
+    def expected_edges(self, fewest: int) -> int | None:
+        return 1
+
+    def reshape(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        if kind != A:
+            data["applyGrantMatchAction"] = data["applyGrantMatchAction"]["grantMatch"]
+        return data
+
+
+@dataclass(frozen=True)
+class Live(Workload):
+    """``liveGrantMatches(companyId:, first:)``: scored now; PostGraphile has no equivalent."""
+
+    census: ClassVar[bool] = True
+    subject: ClassVar[str] = "live-company"
+
+    def query(self, kind: str) -> str | None:
+        return LIVE_QUERY if kind == A else None
+
+    def variables(self, kind: str, subject: Subject, position: int) -> dict[str, Any]:
+        return {"companyId": subject[0], "first": self.first}
+
+    def expected_edges(self, fewest: int) -> int | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Search(Workload):
+    """``searchGrants(text:, first:)``: semantic search; PostGraphile has no equivalent.
+
+    Not deterministic in Matchgraph: Postgres answers its prepared statement with the HNSW index (approximate)
+    while it plans it per execution, and with an exact scan + sort once the connection switched to the generic
+    plan (after five executions, when the generic plan costs no more): the same text can return different
+    grants from two processes, or from one over time. Differences are counted and reported, not fatal."""
+
+    census: ClassVar[bool] = True
+    deterministic: ClassVar[bool] = False
+    subject: ClassVar[str] = "text"
+    edge_marker: ClassVar[bytes] = b'"similarity"'
+
+    def query(self, kind: str) -> str | None:
+        return SEARCH_QUERY if kind == A else None
+
+    def variables(self, kind: str, subject: Subject, position: int) -> dict[str, Any]:
+        return {"text": subject[0], "first": self.first}
+
+    def expected_edges(self, fewest: int) -> int | None:
+        return None
+
+
+#: Every workload, in the order they run (the mutation last: it writes rows the reads show, put back after).
+WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
-        Workload("page-20", 20),
-        Workload("page-100", 100),
-        Workload("deep-20", 20, deep=True),
+        GrantPage("page-20", 20),
+        GrantPage("page-100", 100),
+        Deep("deep-20", 20),
         OrgPage("org-page-20", 20),
+        GrantPage("directive", 20, variant="directive"),
+        GrantPage("mixed-roots", 20, variant="mixed-roots"),
+        Live("live", 20),
+        Search("search", 10),
+        Mutation("mutation", 1),
     )
 }
+#: ``--quick``'s workloads: all but the one that scores the catalogue on every request.
+QUICK_WORKLOADS = tuple(w for w in WORKLOADS if w != "live")
 
 
-# --- PostGraphile install ------------------------------------------------------------------------------------
+# --- PostGraphile installs -----------------------------------------------------------------------------------
 
 
-def ensure_postgraphile(timeout: float = 120.0) -> dict[str, Any]:
-    """``npm ci`` (or ``npm install`` without a usable lock file) in bench/peer if node_modules is missing."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        raise SystemExit("bench.peer needs node and npm on PATH")
-    installed_s = None
-    if not POSTGRAPHILE_CLI.exists():
-        started = time.perf_counter()
-        quiet = ["--no-audit", "--no-fund", "--loglevel=error"]
-        for command in ([npm, "ci", *quiet], [npm, "install", *quiet]):
-            print(f"Installing PostGraphile: npm {command[1]} in {PEER_DIR} …", file=sys.stderr, flush=True)
-            done = subprocess.run(command, cwd=PEER_DIR, timeout=timeout, capture_output=True, text=True)
-            if done.returncode == 0 and POSTGRAPHILE_CLI.exists():
-                break
-            print(done.stderr[-2000:], file=sys.stderr)
-        else:
-            raise SystemExit("could not install PostGraphile (npm ci / npm install failed)")
-        installed_s = round(time.perf_counter() - started, 1)
+def _npm_ci(directory: Path, done: Callable[[], bool], what: str, timeout: float) -> float | None:
+    """``npm ci`` (or ``npm install`` without a usable lock file) in ``directory`` unless ``done()``; seconds
+    taken (None: nothing to do). Raises SystemExit if it fails."""
+    if done():
+        return None
+    npm = shutil.which("npm")
+    if not npm:
+        raise SystemExit(f"bench.peer needs npm on PATH to install {what}")
+    started = time.perf_counter()
+    quiet = ["--no-audit", "--no-fund", "--loglevel=error"]
+    for command in ([npm, "ci", *quiet], [npm, "install", *quiet]):
+        print(f"Installing {what}: npm {command[1]} in {directory} …", file=sys.stderr, flush=True)
+        result = subprocess.run(command, cwd=directory, timeout=timeout, capture_output=True, text=True)
+        if result.returncode == 0 and done():
+            break
+        print(result.stderr[-2000:], file=sys.stderr)
+    else:
+        raise SystemExit(f"could not install {what} (npm ci / npm install in {directory} failed)")
+    return round(time.perf_counter() - started, 1)
+
+
+def _version(binary: str | Path) -> str:
+    return subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=20).stdout.strip()
+
+
+def ensure_postgraphile(timeout: float = 180.0) -> dict[str, Any]:
+    """PostGraphile 4 in bench/peer (``npm ci`` if node_modules is missing), run on the system's node."""
+    node = shutil.which("node")
+    if not node:
+        raise SystemExit("bench.peer needs node on PATH for PostGraphile 4")
+    installed_s = _npm_ci(PEER_DIR, POSTGRAPHILE_CLI.exists, "PostGraphile 4", timeout)
     package = orjson.loads((POSTGRAPHILE_CLI.parent / "package.json").read_bytes())
-    node_version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
-    return {"node": node_version, "postgraphile": package["version"], "npm_install_s": installed_s}
+    return {"node": _version(node), "postgraphile": package["version"], "npm_install_s": installed_s}
+
+
+def _node22_ok() -> bool:
+    return NODE22.exists() and POSTGRAPHILE5_CLI.exists() and _version(NODE22).startswith("v22.")
+
+
+def ensure_postgraphile5(timeout: float = 600.0) -> dict[str, Any]:
+    """PostGraphile 5 and Node 22 (the registry's ``node`` package) in bench/peer5, from its lock file, if they
+    are missing; checks the binary runs and is Node 22 and that PostGraphile is 5.x (SystemExit if not)."""
+    installed_s = _npm_ci(PEER5_DIR, _node22_ok, "PostGraphile 5 and Node 22", timeout)
+    node = _version(NODE22)
+    package = orjson.loads((POSTGRAPHILE5_CLI.parents[1] / "package.json").read_bytes())
+    if not node.startswith("v22.") or not package["version"].startswith("5."):
+        raise SystemExit(f"bench/peer5 holds node {node} and PostGraphile {package['version']}, not 22 and 5")
+    return {"node": node, "node_binary": str(NODE22), "postgraphile": package["version"], "npm_install_s": installed_s}
 
 
 # --- the servers ---------------------------------------------------------------------------------------------
 
 
 class Server(ServerSubprocess):
-    """A server subprocess, started at once; ``kind`` is which GraphQL schema it serves (``A`` or ``B``); its
-    Postgres sessions carry ``app_name`` and log in as ``db_user``."""
+    """A server subprocess, started at once; ``kind`` is which GraphQL schema it serves (``A``, ``B`` or
+    ``P5``); its Postgres sessions carry ``app_name`` and log in as ``db_user``."""
 
     def __init__(
         self,
@@ -391,9 +714,10 @@ class Server(ServerSubprocess):
 
 
 def start_matchgraph(bench_db: BenchDatabase, log_dir: Path, *, cache: bool = False) -> Server:
-    """``matchgraph serve --no-worker``, as bench.frontend_page runs it (access log off). Without ``cache`` the
-    response cache is off (compare executions with PostGraphile, which has none); with it, the server is
-    ``matchgraph-cache``: cache on, logged in as ``CACHE_ROLE`` (create it first, see ``create_cache_role``)."""
+    """``matchgraph serve --no-worker``, as bench.frontend_page runs it (access log off), the rate limit of
+    expensive operations out of reach. Without ``cache`` the response cache is off (compare executions with
+    PostGraphile, which has none); with it, the server is ``matchgraph-cache``: cache on, logged in as
+    ``CACHE_ROLE`` (create it first, see ``create_cache_role``)."""
     from graphql_app.db.engine import SERVER_SETTINGS
 
     port = free_port()
@@ -405,6 +729,7 @@ def start_matchgraph(bench_db: BenchDatabase, log_dir: Path, *, cache: bool = Fa
         "MATCHGRAPH_DATA_DIR": str(log_dir),
         "MATCHGRAPH_LOG_LEVEL": "warning",
         "MATCHGRAPH_RESPONSE_CACHE": "true" if cache else "false",
+        "MATCHGRAPH_RATE_LIMIT": RATE_LIMIT,
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     }
@@ -444,8 +769,13 @@ def postgraphile_url(bench_db: BenchDatabase) -> str:
     return f"postgres://postgres@/{bench_db.name}?host={bench_db.socket_dir}"
 
 
+def _typename_probe(client: httpx.Client, url: str) -> bool:
+    response = client.post(url + "/graphql", json={"query": "{ __typename }"})
+    return response.status_code == 200 and response.json().get("data", {}).get("__typename") == "Query"
+
+
 def start_postgraphile(bench_db: BenchDatabase, log_dir: Path) -> Server:
-    """PostGraphile 4's CLI on node, read-only schema of ``public``, production settings, no query log."""
+    """PostGraphile 4's CLI on node, schema ``public``, production settings, no query log, pool of 10."""
     port = free_port()
     argv = [
         shutil.which("node") or "node",
@@ -460,34 +790,44 @@ def start_postgraphile(bench_db: BenchDatabase, log_dir: Path) -> Server:
         str(port),
         "--max-pool-size",
         "10",  # Matchgraph's default pool size
-        "--disable-default-mutations",
         "--no-setof-functions-contain-nulls",
         "--disable-query-log",
         "--disable-graphiql",
     ]
-    env = {**os.environ, "NODE_ENV": "production", "PGAPPNAME": "postgraphile"}
+    env = {**os.environ, "NODE_ENV": "production", "PGAPPNAME": B}
+    return Server(B, B, argv, env, port, log_dir, _typename_probe, app_name=B)
 
-    def probe(client: httpx.Client, url: str) -> bool:
-        response = client.post(url + "/graphql", json={"query": "{ __typename }"})
-        return response.status_code == 200 and response.json().get("data", {}).get("__typename") == "Query"
 
-    return Server(B, B, argv, env, port, log_dir, probe, app_name="postgraphile")
+def start_postgraphile5(bench_db: BenchDatabase, log_dir: Path) -> Server:
+    """PostGraphile 5's CLI on Node 22 with ``bench/peer5/graphile.config.mjs`` (amber preset, pg adaptor, schema
+    ``public``, pool of 10, no GraphiQL, explain, watch or websockets), ``NODE_ENV=production``."""
+    port = free_port()
+    argv = [str(NODE22), str(POSTGRAPHILE5_CLI), "--config", str(POSTGRAPHILE5_CONFIG)]
+    env = {
+        **os.environ,
+        "NODE_ENV": "production",
+        "PGAPPNAME": P5,
+        "PG5_DATABASE_URL": postgraphile_url(bench_db),
+        "PG5_PORT": str(port),
+        "PG5_POOL_MAX": "10",
+    }
+    return Server(P5, P5, argv, env, port, log_dir, _typename_probe, app_name=P5)
 
 
 # --- requests ------------------------------------------------------------------------------------------------
 
 
 def workload_requests(
-    kind: str, workload: Workload | OrgPage, subjects: list[tuple[str, str]], tokens: dict[str, str]
+    kind: str, workload: Workload, subjects: list[Subject], tokens: dict[str, str]
 ) -> list[tuple[bytes, dict[str, str]]]:
-    """(body, headers) of the workload's request for every subject (company or job, with its tenant), for a
-    server of ``kind``; Matchgraph's carry an ORG_ADMIN token of the subject's tenant."""
+    """(body, headers) of the workload's request for every subject, for a server of ``kind``; Matchgraph's
+    carry an ORG_ADMIN token of the subject's tenant."""
     out = []
-    for subject_id, tenant in subjects:
+    for position, subject in enumerate(subjects):
         headers = {"Content-Type": "application/json"}
         if kind == A:
-            headers["Authorization"] = f"Bearer {tokens[tenant]}"
-        out.append((workload.body(kind, subject_id, tenant), headers))
+            headers["Authorization"] = f"Bearer {tokens[subject[1]]}"
+        out.append((workload.body(kind, subject, position), headers))
     return out
 
 
@@ -503,59 +843,30 @@ def raw_http(port: int, body: bytes, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def check_same_data(
-    servers: dict[str, Server],
-    requests: dict[str, list[tuple[bytes, dict]]],
-    subjects: list,
-    workload: Workload | OrgPage,
-    expected_edges: int,
-    n: int | None,
-    cached_n: int = 5,
-) -> dict[str, Any]:
-    """Every server returns the same data (ids in the same order, every other field, totals) for the first ``n``
-    subjects (companies or jobs; None: all), with ``expected_edges`` matches each.
-
-    ``matchgraph-cache`` takes part for the first ``cached_n`` subjects only: the statement count's cold pass
-    needs requests at the end of the cycle that it has not cached yet."""
-    compared, rows = 0, 0
-    with httpx.Client(timeout=60) as client:
-        for k in range(len(subjects) if n is None else min(n, len(subjects))):
-            pages = {}
-            for name, server in servers.items():
-                if name == C and k >= cached_n:
-                    continue
-                body, headers = requests[name][k]
-                response = client.post(server.base_url + "/graphql", content=body, headers=headers)
-                payload = response.json()
-                if response.status_code != 200 or payload.get("errors"):
-                    raise RuntimeError(f"{name} failed {workload.name}: {response.status_code} {payload}")
-                pages[name] = workload.normalise(server.kind, payload)
-                if len(pages[name]["rows"]) != expected_edges:
-                    raise RuntimeError(
-                        f"{name}: {len(pages[name]['rows'])} rows for {workload.name}, not {expected_edges}"
-                    )
-            reference = pages[B]
-            for name, page in pages.items():
-                if page == reference:
-                    continue
-                a, b = page, reference
-                diff = next((i for i, (x, y) in enumerate(zip(a["rows"], b["rows"], strict=False)) if x != y), None)
-                raise RuntimeError(
-                    f"{name} and {B} disagree on {workload.subject} {subjects[k][0]} ({workload.name}): totalCount "
-                    f"{a['totalCount']} / {b['totalCount']}, company {a.get('company')} / {b.get('company')}, rows "
-                    f"{len(a['rows'])} / {len(b['rows'])}, first difference at row {diff}:"
-                    f"\n{a['rows'][diff] if diff is not None else ''}\n{b['rows'][diff] if diff is not None else ''}"
-                )
-            compared += 1
-            rows = len(reference["rows"])
-    return {
-        "subject": workload.subject,
-        "compared": compared,
-        "rows_per_response": rows,
-        "servers": list(servers),
-        "identical": True,
-        **({"compared_on_cache_server": min(compared, cached_n)} if C in servers else {}),
-    }
+def compare_responses(
+    workload: Workload, bodies: dict[str, bytes], kinds: dict[str, str], where: str
+) -> tuple[Any, list[str]]:
+    """Complete responses of one request from several servers (name → raw body): each server's canonical tree
+    against ``matchgraph``'s (or the first one's), and the two Matchgraph processes' with their cursors too.
+    Returns the reference tree and the differences found (``where``: what the request was, for the message)."""
+    problems = []
+    trees: dict[str, Any] = {}
+    for name, body in bodies.items():
+        try:
+            trees[name] = workload.canonical(kinds[name], orjson.loads(body))
+        except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+            problems.append(f"{workload.name} {where}: {name}: {exc}")
+    if not trees:
+        return None, problems
+    ref = A if A in trees else next(iter(trees))
+    for name, tree in trees.items():
+        if name != ref and (diff := first_difference(trees[ref], tree)):
+            problems.append(f"{workload.name} {where}: {ref} vs {name}: {diff}")
+    if A in bodies and C in bodies and A in trees and C in trees:
+        a, c = (workload.canonical(A, orjson.loads(bodies[n]), cursors=True) for n in (A, C))
+        if diff := first_difference(a, c):
+            problems.append(f"{workload.name} {where}: {A} vs {C} (cursors included): {diff}")
+    return trees[ref], problems
 
 
 # --- SQL statements per request, as Postgres logs them -------------------------------------------------------
@@ -674,7 +985,7 @@ def sequential_statements(
     """Statements of ``n`` requests sent one after another (after 3 that reach the pooled connections).
 
     With ``cached`` (a server with the response cache): the last ``n`` requests of the cycle, which nothing
-    sent before (the same-data check and the warm-up use the first ones, if there are enough companies): the
+    sent before (the same-data check and the warm-up use the first ones, if there are enough subjects): the
     result is the cold pass (misses), with ``warm``: the same ``n`` requests again (hits)."""
     with httpx.Client(timeout=60) as client:
         _send_all(client, server, requests[:3])
@@ -765,8 +1076,10 @@ class _Connection:
 
 async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     requests: list[bytes] = spec["requests"]
-    expected: int = spec["expected_edges"]
+    expected: list[int] = spec["expected_edges"]  # per request
     marker: bytes = spec["edge_marker"]
+    sample_positions = frozenset(spec.get("sample_positions", ()))
+    samples: dict[int, bytes] = {}
     counter = itertools.count()
     conns = [_Connection(spec["port"]) for _ in range(spec["concurrency"])]
 
@@ -778,16 +1091,19 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
         async def worker(conn: _Connection) -> None:
             nonlocal done, errors
             while time.perf_counter() < deadline:
-                raw = requests[next(counter) % len(requests)]
+                position = next(counter) % len(requests)
                 t = time.perf_counter()
+                body = b""
                 try:
-                    status, body = await conn.send(raw)
-                    ok = status == 200 and b'"errors"' not in body and body.count(marker) == expected
+                    status, body = await conn.send(requests[position])
+                    ok = status == 200 and b'"errors"' not in body and body.count(marker) == expected[position]
                 except (OSError, EOFError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                     conn.close()
                     ok = False
                 if latencies is not None:
                     latencies.append((time.perf_counter() - t) * 1000.0)
+                    if position in sample_positions and position not in samples:
+                        samples[position] = body  # the first response to it in the measured phase
                 done += 1
                 errors += not ok
 
@@ -829,6 +1145,7 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
         "postgres_cpu_s": pg1 - pg0,
         "loadgen_cpu_s": me1 - me0,
         "postgres_sessions": sessions1 - sessions0,
+        "samples": samples,
     }
 
 
@@ -857,16 +1174,32 @@ class Plan:
     warmup_s: float
     duration_s: float
     statement_load_s: float
+    sample: int = 8
+    #: workload → the servers that run it (in order)
+    servers_for: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.servers_for:
+            self.servers_for = {w: WORKLOADS[w].servers(self.servers) for w in self.workloads}
 
     @property
     def runs(self) -> int:
-        return len(self.workloads) * len(self.concurrencies) * self.rounds * len(self.servers)
+        return sum(len(s) for s in self.servers_for.values()) * len(self.concurrencies) * self.rounds
 
     @property
     def seconds(self) -> float:
         """Seconds of load: the measured runs (with their warm-up) and the statement counts (~1 s sequential)."""
-        counts = len(self.workloads) * len(self.servers) * (self.statement_load_s + 1.0)
+        counts = sum(len(s) for s in self.servers_for.values()) * (self.statement_load_s + 1.0)
         return self.runs * (self.warmup_s + self.duration_s + 0.3) + counts
+
+
+def sample_positions(count: int, sample: int, round_no: int) -> list[int]:
+    """``sample`` cycle positions spread over ``count`` requests, shifted every round."""
+    if count <= 0 or sample <= 0:
+        return []
+    stride = max(1, count // sample)
+    offset = ((round_no - 1) * 13) % count
+    return sorted({(offset + i * stride) % count for i in range(min(sample, count))})
 
 
 def summarise_run(raw: dict[str, Any], distinct: int) -> dict[str, Any]:
@@ -887,6 +1220,7 @@ def summarise_run(raw: dict[str, Any], distinct: int) -> dict[str, Any]:
         "latency_ms": lat,
         "server_cpu_ms_per_request": round(raw["server_cpu_s"] * 1000 / n, 3),
         "postgres_cpu_ms_per_request": round(raw["postgres_cpu_s"] * 1000 / n, 3),
+        "cpu_ms_per_request": round((raw["server_cpu_s"] + raw["postgres_cpu_s"]) * 1000 / n, 3),
         "loadgen_cpu_ms_per_request": round(raw["loadgen_cpu_s"] * 1000 / n, 3),
         "loadgen_cores": round(raw["loadgen_cpu_s"] / raw["elapsed_s"], 2),
         "postgres_sessions_per_request": round(raw["postgres_sessions"] / n, 3),
@@ -898,9 +1232,15 @@ def _mmm(values: list[float]) -> dict[str, float]:
     return {"min": min(values), "median": round(statistics.median(values), 3), "max": max(values)}
 
 
+def _cpu(run: dict[str, Any]) -> float:
+    """Server + Postgres CPU ms per request of one run (the headline efficiency figure)."""
+    return run.get("cpu_ms_per_request", run["server_cpu_ms_per_request"] + run["postgres_cpu_ms_per_request"])
+
+
 def summarise_cell(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Per server min / median / max over the rounds; ``ratio``: every other server against PostGraphile, per
-    round (the runs of one round are next to each other in time)."""
+    """Per server min / median / max over the rounds; ``ratio[server][peer]``: each Matchgraph server (and
+    PostGraphile 5) against each PostGraphile it shares the cell with, per round (the runs of one round are next
+    to each other in time)."""
     out: dict[str, Any] = {}
     for name, rs in runs.items():
         out[name] = {
@@ -909,29 +1249,35 @@ def summarise_cell(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "p99_ms": _mmm([r["latency_ms"]["p99"] for r in rs]),
             "server_cpu_ms_per_request": _mmm([r["server_cpu_ms_per_request"] for r in rs]),
             "postgres_cpu_ms_per_request": _mmm([r["postgres_cpu_ms_per_request"] for r in rs]),
+            "cpu_ms_per_request": _mmm([_cpu(r) for r in rs]),
             "loadgen_cpu_ms_per_request": _mmm([r["loadgen_cpu_ms_per_request"] for r in rs]),
             "postgres_sessions_per_request": _mmm([r["postgres_sessions_per_request"] for r in rs]),
             "repeat_share": _mmm([r["repeat_share"] for r in rs]),
             "errors": sum(r["errors"] + r["warmup_errors"] for r in rs),
         }
     out["ratio"] = {}
-    for name in runs:
-        if name == B or B not in runs:
+    for name, ref in itertools.product(runs, POSTGRAPHILES):
+        if ref not in runs or name == ref or (name in POSTGRAPHILES and (name, ref) != (P5, B)):
             continue
-        pairs = list(zip(runs[name], runs[B], strict=True))
+        pairs = list(zip(runs[name], runs[ref], strict=True))
         ratios = [a["requests_per_s"] / b["requests_per_s"] for a, b in pairs if b["requests_per_s"]]
-        cpu = [
-            (a["server_cpu_ms_per_request"] + a["postgres_cpu_ms_per_request"])
-            / (b["server_cpu_ms_per_request"] + b["postgres_cpu_ms_per_request"])
+        cpu = [_cpu(a) / _cpu(b) for a, b in pairs if _cpu(b)]
+        pg_cpu = [
+            a["postgres_cpu_ms_per_request"] / b["postgres_cpu_ms_per_request"]
             for a, b in pairs
-            if b["server_cpu_ms_per_request"] + b["postgres_cpu_ms_per_request"]
+            if b["postgres_cpu_ms_per_request"]
         ]
-        out["ratio"][name] = {
+        out["ratio"].setdefault(name, {})[ref] = {
             "requests_per_s": {k: round(v, 3) for k, v in _mmm(ratios).items()} if ratios else None,
-            "p50_ms": round(out[name]["p50_ms"]["median"] / out[B]["p50_ms"]["median"], 2),
+            "p50_ms": round(out[name]["p50_ms"]["median"] / out[ref]["p50_ms"]["median"], 2),
             "cpu_per_request_server_plus_postgres": {k: round(v, 2) for k, v in _mmm(cpu).items()} if cpu else None,
+            "postgres_cpu_per_request": {k: round(v, 2) for k, v in _mmm(pg_cpu).items()} if pg_cpu else None,
         }
     return out
+
+
+class ResponseMismatch(RuntimeError):
+    """Servers answered one request differently (before or during the load)."""
 
 
 @dataclass
@@ -942,7 +1288,14 @@ class Session:
     servers: dict[str, Server]
     pool: Any  # multiprocessing.pool.Pool of one spawned process
     requests: dict[str, dict[str, list[tuple[bytes, dict]]]]  # server → workload → (body, headers) per subject
-    expected_edges: dict[str, int]  # workload → matches in every response
+    subjects: dict[str, list[Subject]]  # workload → its subjects, in cycle order
+    #: Puts back the rows a writing workload changed (after every run of it).
+    restore: Callable[[], Any]
+    #: No measuring after this (``hold_grants_open``'s guarantees end there).
+    stable_until: datetime
+    #: workload → edges in each request's response (set by ``check``).
+    expected: dict[str, list[int]] = field(default_factory=dict)
+    cached_checks: int = 5
 
     def __post_init__(self) -> None:
         self.raw = {
@@ -950,28 +1303,117 @@ class Session:
             for name, server in self.servers.items()
             for workload in self.requests[name]
         }
+        self.kinds = {name: server.kind for name, server in self.servers.items()}
 
     def distinct(self, workload: str) -> int:
-        """Distinct requests the load generator cycles over (one per company or job)."""
-        return len(next(iter(self.requests.values()))[workload])
+        """Distinct requests the load generator cycles over (one per subject)."""
+        return len(self.subjects[workload])
 
-    async def load(self, name: str, workload: str, concurrency: int, warmup_s: float, duration_s: float) -> dict:
+    def check_clock(self, seconds_ahead: float) -> None:
+        if utc_now() + timedelta(seconds=seconds_ahead) >= self.stable_until:
+            raise SystemExit(
+                f"the run would measure past {self.stable_until.isoformat()}, when the dataset's deadlines stop "
+                "holding (bench.dataset.hold_grants_open): start it again"
+            )
+
+    # before the load: complete responses compared, edge counts fixed
+
+    def _check(self, workload: Workload, fewest: int) -> dict[str, Any]:
+        names = workload.servers(list(self.servers))
+        subjects = self.subjects[workload.name]
+        positions = list(range(len(subjects))) if workload.census else workload.check_positions(len(subjects))
+        constant = workload.expected_edges(fewest)
+        counted: dict[int, int] = {}
+        rows = differing = 0
+        notes: list[str] = []
+        with httpx.Client(timeout=120) as client:
+            for i, k in enumerate(positions):
+                bodies = {}
+                for name in names:
+                    if name == C and i >= self.cached_checks:
+                        continue
+                    body, headers = self.requests[name][workload.name][k]
+                    response = client.post(self.servers[name].base_url + "/graphql", content=body, headers=headers)
+                    payload = response.json()
+                    if response.status_code != 200 or payload.get("errors"):
+                        raise RuntimeError(f"{name} failed {workload.name}: {response.status_code} {payload}")
+                    workload.verify(self.kinds[name], subjects[k], payload["data"])
+                    edges = response.content.count(workload.edge_marker)
+                    if constant is not None and edges != constant:
+                        raise RuntimeError(f"{name}: {edges} rows for {workload.name}, not {constant}")
+                    counted.setdefault(k, edges)
+                    if edges != counted[k] and workload.deterministic:
+                        raise ResponseMismatch(
+                            f"{workload.name} position {k}: {name} has {edges} rows, not {counted[k]}"
+                        )
+                    bodies[name] = response.content
+                _, problems = compare_responses(
+                    workload, bodies, self.kinds, f"{workload.subject} {subjects[k][0]} (position {k}, before load)"
+                )
+                if problems and workload.deterministic:
+                    raise ResponseMismatch("\n".join(problems))
+                differing += bool(problems)
+                notes += problems[: max(0, 3 - len(notes))]
+                rows = max(rows, counted[k])
+        count = len(subjects)
+        self.expected[workload.name] = [counted[k] for k in range(count)] if workload.census else [constant] * count
+        edges = self.expected[workload.name]
+        return {
+            "subject": workload.subject,
+            "compared": len(positions),
+            "rows_per_response": rows,
+            "rows_min_max": [min(edges), max(edges)],
+            "servers": list(names),
+            "identical": not differing,
+            "complete_responses": True,
+            "deterministic": workload.deterministic,
+            "differing": differing,
+            "differences": notes,
+            **({"compared_on_cache_server": min(len(positions), self.cached_checks)} if C in names else {}),
+        }
+
+    async def check(self, workloads: Sequence[str], fewest: dict[str, int]) -> dict[str, Any]:
+        out = {}
+        for w in workloads:
+            workload = WORKLOADS[w]
+            out[w] = await asyncio.to_thread(self._check, workload, fewest.get(workload.subject, 0))
+            if workload.writes:
+                await self.restore()
+        return out
+
+    # the load
+
+    async def load(
+        self,
+        name: str,
+        workload: str,
+        concurrency: int,
+        warmup_s: float,
+        duration_s: float,
+        positions: Sequence[int] = (),
+    ) -> dict:
         """One run of the load generator against one server (in its process; this loop waits in a thread)."""
+        self.check_clock(warmup_s + duration_s + 120)
         spec = {
             "port": self.servers[name].port,
             "requests": self.raw[name, workload],
-            "expected_edges": self.expected_edges[workload],
+            "expected_edges": self.expected[workload],
             "edge_marker": WORKLOADS[workload].edge_marker,
             "concurrency": concurrency,
             "warmup_s": warmup_s,
             "duration_s": duration_s,
+            "sample_positions": list(positions),
             "server_pid": self.servers[name].pid,
             "postmaster_pid": self.bench_db.postmaster_pid,
             "socket_dir": self.bench_db.socket_dir,
             "database": self.bench_db.name,
         }
         pending = self.pool.apply_async(run_load, (spec,))
-        return await asyncio.to_thread(pending.get, warmup_s + duration_s + 90)
+        try:
+            return await asyncio.to_thread(pending.get, warmup_s + duration_s + 90)
+        finally:
+            if WORKLOADS[workload].writes:
+                await self.restore()
 
     async def count_statements(self, workloads: tuple[str, ...], n: int, concurrency: int, seconds: float) -> dict:
         """Statements per request as Postgres logs them: ``n`` sequential requests, then ``seconds`` at
@@ -987,39 +1429,83 @@ class Session:
             if log is None:
                 out["error"] = "server log not found"
                 return out
-            for workload, name in itertools.product(workloads, self.servers):
-                server = self.servers[name]
-                out["sequential"].setdefault(name, {})[workload] = await asyncio.to_thread(
-                    sequential_statements, log, server, self.requests[name][workload], n, cached=name == C
-                )
-                offset = log.offset()
-                raw = await self.load(name, workload, concurrency, 0.0, seconds)
-                if raw["errors"]:
-                    raise RuntimeError(f"{name}: {raw['errors']} errors under load with statement logging")
-                out["under_load"].setdefault(name, {})[workload] = await asyncio.to_thread(
-                    log.since, offset, raw["requests"], server.db_user, server.app_name
-                )
+            for workload in workloads:
+                for name in WORKLOADS[workload].servers(list(self.servers)):
+                    server = self.servers[name]
+                    out["sequential"].setdefault(name, {})[workload] = await asyncio.to_thread(
+                        sequential_statements, log, server, self.requests[name][workload], n, cached=name == C
+                    )
+                    if WORKLOADS[workload].writes:
+                        await self.restore()
+                    offset = log.offset()
+                    raw = await self.load(name, workload, concurrency, 0.0, seconds)
+                    if raw["errors"]:
+                        raise RuntimeError(f"{name}: {raw['errors']} errors under load with statement logging")
+                    out["under_load"].setdefault(name, {})[workload] = await asyncio.to_thread(
+                        log.since, offset, raw["requests"], server.db_user, server.app_name
+                    )
         return out
 
+    def compare_samples(self, workload: Workload, samples: dict[str, dict[int, bytes]], round_no: int) -> dict:
+        """The responses kept during one round's measured load, compared position by position across servers;
+        raises ``ResponseMismatch`` on any difference."""
+        positions = sorted(set().union(*(s.keys() for s in samples.values()))) if samples else []
+        compared, single, differing, problems = 0, 0, 0, []
+        for position in positions:
+            bodies = {name: s[position] for name, s in samples.items() if position in s}
+            if len(bodies) < 2:
+                single += 1
+                continue
+            subject = self.subjects[workload.name][position]
+            where = f"{workload.subject} {subject[0]} (position {position}, round {round_no}, under load)"
+            _, found = compare_responses(workload, bodies, self.kinds, where)
+            problems += found
+            differing += bool(found)
+            compared += 1
+        if problems and workload.deterministic:
+            raise ResponseMismatch("responses differ under load:\n" + "\n".join(problems[:10]))
+        return {
+            "round": round_no,
+            "positions_kept": {name: len(s) for name, s in samples.items()},
+            "compared": compared,
+            "seen_by_one_server_only": single,
+            "mismatches": differing,
+            "differences": problems[:3],
+        }
+
     async def measure(self, plan: Plan) -> list[dict[str, Any]]:
-        """For each workload and concurrency: ``plan.rounds`` rounds of every server in turn (A B C A B C)."""
+        """For each workload and concurrency: ``plan.rounds`` rounds of its servers in turn (A P5 B C A P5 B C),
+        a sample of each round's responses compared across them."""
         cells = []
         for workload, concurrency in itertools.product(plan.workloads, plan.concurrencies):
-            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in plan.servers}
+            w = WORKLOADS[workload]
+            names = plan.servers_for[workload]
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+            compared = []
             for round_no in range(1, plan.rounds + 1):
-                for name in plan.servers:
-                    raw = await self.load(name, workload, concurrency, plan.warmup_s, plan.duration_s)
+                positions = sample_positions(self.distinct(workload), plan.sample, round_no)
+                samples: dict[str, dict[int, bytes]] = {}
+                for name in names:
+                    raw = await self.load(name, workload, concurrency, plan.warmup_s, plan.duration_s, positions)
+                    samples[name] = raw.pop("samples")
                     outcome = summarise_run(raw, self.distinct(workload))
                     runs[name].append({"round": round_no, **outcome})
                     print(
-                        f"  {workload:<8} c={concurrency:<3} round {round_no} {name:<16} "
-                        f"{outcome['requests_per_s']:>7.1f} req/s  p50 {outcome['latency_ms']['p50']:.1f} ms  "
-                        f"errors {outcome['errors']}",
+                        f"  {workload:<11} c={concurrency:<3} round {round_no} {name:<16} "
+                        f"{outcome['requests_per_s']:>7.1f} req/s  p50 {outcome['latency_ms'].get('p50', 0):.1f} ms  "
+                        f"CPU {outcome['cpu_ms_per_request']:.2f} ms/req  errors {outcome['errors']}",
                         file=sys.stderr,
                         flush=True,
                     )
+                compared.append(self.compare_samples(w, samples, round_no))
             cells.append(
-                {"workload": workload, "concurrency": concurrency, "runs": runs, "summary": summarise_cell(runs)}
+                {
+                    "workload": workload,
+                    "concurrency": concurrency,
+                    "runs": runs,
+                    "summary": summarise_cell(runs),
+                    "samples_compared": compared,
+                }
             )
         return cells
 
@@ -1096,49 +1582,130 @@ async def org_page_jobs(bench_db: BenchDatabase, min_matches: int, count: int, s
     }
 
 
+@dataclass
+class MutationRows:
+    """The rows the ``mutation`` workload changes (each company's best match), as loaded, and how to put them
+    back: every run of the workload (and its checks and statement count) is followed by ``restore()``."""
+
+    bench_db: BenchDatabase
+    subjects: list[Subject]  # (match id, tenant, action): every SAVE, then every RESTORE
+    snapshot: list[asyncpg.Record]
+
+    @classmethod
+    async def pick(cls, bench_db: BenchDatabase, companies: list[tuple[str, str]]) -> MutationRows:
+        conn = await _control(bench_db, bench_db.name)
+        try:
+            rows = await conn.fetch(
+                "SELECT DISTINCT ON (company_id) id, company_id::text AS company_id, tenant_id, is_saved, "
+                "is_dismissed, updated_at FROM grant_matches WHERE company_id = ANY($1::uuid[]) "
+                "ORDER BY company_id, score DESC, id",
+                [c for c, _ in companies],
+            )
+        finally:
+            await conn.close()
+        by_company = {r["company_id"]: r for r in rows}
+        ordered = [by_company[c] for c, _ in companies if c in by_company]
+        subjects = [(str(r["id"]), r["tenant_id"], action) for action in ("SAVE", "RESTORE") for r in ordered]
+        return cls(bench_db, subjects, ordered)
+
+    async def restore(self) -> None:
+        conn = await _control(self.bench_db, self.bench_db.name)
+        try:
+            await conn.execute(
+                "UPDATE grant_matches m SET is_saved = s.is_saved, is_dismissed = s.is_dismissed, "
+                "updated_at = s.updated_at FROM unnest($1::uuid[], $2::bool[], $3::bool[], $4::timestamptz[]) "
+                "AS s(id, is_saved, is_dismissed, updated_at) WHERE m.id = s.id",
+                [r["id"] for r in self.snapshot],
+                [r["is_saved"] for r in self.snapshot],
+                [r["is_dismissed"] for r in self.snapshot],
+                [r["updated_at"] for r in self.snapshot],
+            )
+        finally:
+            await conn.close()
+
+
+def _subjects_needed(workloads: Sequence[str]) -> set[str]:
+    return {WORKLOADS[w].subject for w in workloads}
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    names = (A, B, C) if args.cache else (A, B)
-    workloads = tuple(dict.fromkeys(args.workloads))
-    plan = Plan(workloads, names, tuple(args.concurrency), args.rounds, args.warmup, args.duration, args.statement_load)
+    peers = tuple(PEERS[p] for p in sorted(set(args.peers), reverse=True))
+    names = tuple(n for n in SERVER_ORDER if n == A or n in peers or (n == C and args.cache))
+    workloads = tuple(w for w in WORKLOADS if w in set(args.workloads))  # WORKLOADS' order: the mutation last
+    plan = Plan(
+        workloads,
+        names,
+        tuple(args.concurrency),
+        args.rounds,
+        args.warmup,
+        args.duration,
+        args.statement_load,
+        sample=args.sample,
+    )
     if plan.seconds > args.budget:
         raise SystemExit(f"the plan needs ~{plan.seconds:.0f} s of load, over --budget {args.budget:g} s")
-    peer = ensure_postgraphile()
+    versions: dict[str, Any] = {}
+    if B in names:
+        versions[B] = ensure_postgraphile()
+    if P5 in names:
+        versions[P5] = ensure_postgraphile5()
     results: dict[str, Any] = {
         "benchmark": "peer",
         "command": "python -m bench.peer " + " ".join(sys.argv[1:]),
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine_info(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
-        "versions": peer,
+        "versions": versions,
         "plan": {
-            **plan.__dict__,
+            **{k: v for k, v in plan.__dict__.items() if k != "servers_for"},
+            "servers_per_workload": plan.servers_for,
             "load_seconds": round(plan.seconds),
-            "order": "for each workload and concurrency, rounds of " + " then ".join(names),
+            "order": "for each workload and concurrency, rounds of " + " then ".join(names) + " (those with it)",
+            "matchgraph_rate_limit": RATE_LIMIT,
         },
-        "queries": {w: {A: WORKLOADS[w].query(A).strip(), B: WORKLOADS[w].query(B).strip()} for w in workloads},
+        "queries": {
+            w: {kind: WORKLOADS[w].query(kind).strip() for kind in (A, *peers) if WORKLOADS[w].query(kind) is not None}
+            for w in workloads
+        },
     }
     async with temp_embedded_database() as bench_db:
+        loaded_at = utc_now()
         dataset, companies = await load_bench_dataset(bench_db, args)
+        conn = await bench_db.connect()
+        try:
+            dataset["deadlines"] = await hold_grants_open(conn, loaded_at)
+        finally:
+            await conn.close()
+        stable_until = datetime.fromisoformat(dataset["deadlines"]["stable_until"])
         companies = [companies[i] for i in np.random.default_rng(args.seed).permutation(len(companies))]
         # The talent page's jobs: those with a full page of matches, at most --org-jobs of them.
         org_first = max((WORKLOADS[w].first for w in workloads if WORKLOADS[w].subject == "job"), default=20)
         picked = await org_page_jobs(bench_db, org_first, args.org_jobs, args.seed)
-        subjects = {"company": companies, "job": picked.pop("jobs")}
-        dataset["org_page_jobs"] = {"jobs": len(subjects["job"]), **picked}
+        tenants = sorted({t for _, t in companies})
+        mutation = await MutationRows.pick(bench_db, companies)
+        pools: dict[str, list[Subject]] = {
+            "company": companies,
+            "job": picked.pop("jobs"),
+            "live-company": companies[: args.live_companies],
+            "text": [(text, tenants[i % len(tenants)]) for i, text in enumerate(SEARCH_TEXTS)],
+            "match": mutation.subjects,
+        }
+        dataset["org_page_jobs"] = {"jobs": len(pools["job"]), **picked}
+        subjects = {w: pools[WORKLOADS[w].subject] for w in workloads}
         for w in workloads:
-            if not subjects[WORKLOADS[w].subject]:
+            if not subjects[w]:
                 raise SystemExit(f"{w}: no {WORKLOADS[w].subject} in the dataset qualifies")
         # Fewest matches any subject the load cycles over has: every response carries min(first, that).
         fewest = {"company": dataset["matches_per_company"], "job": picked["matches_per_job"]["min"]}
-        expected = {w: WORKLOADS[w].expected_edges(fewest[WORKLOADS[w].subject]) for w in workloads}
         results["dataset"] = dataset
         results["postgres"] = await bench_db.server_facts()
-        tokens = tokens_for({tenant for pairs in subjects.values() for _, tenant in pairs})
-        kinds = {A: A, B: B, C: A}
+        tokens = tokens_for({subject[1] for pool in subjects.values() for subject in pool})
+        kinds = {A: A, B: B, P5: P5, C: A}
         reqs = {
             name: {
-                w: workload_requests(kinds[name], WORKLOADS[w], subjects[WORKLOADS[w].subject], tokens)
+                w: workload_requests(kinds[name], WORKLOADS[w], subjects[w], tokens)
                 for w in workloads
+                if name in plan.servers_for[w]
             }
             for name in names
         }
@@ -1147,36 +1714,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["cache"] = {
                 **cache_settings(),
                 "role": CACHE_ROLE,
-                "distinct_requests_per_workload": {w: len(subjects[WORKLOADS[w].subject]) for w in workloads},
-                "cycle": "one request per company (per job for org-page), the same shuffled order every run, "
-                "from its start",
+                "distinct_requests_per_workload": {w: len(subjects[w]) for w in workloads if C in plan.servers_for[w]},
+                "cycle": "one request per subject, the same shuffled order every run, from its start",
             }
         log_dir = Path(tempfile.mkdtemp(prefix="mg-bench-peer-"))
         servers: dict[str, Server] = {}
+        starters = {
+            A: lambda: start_matchgraph(bench_db, log_dir),
+            P5: lambda: start_postgraphile5(bench_db, log_dir),
+            B: lambda: start_postgraphile(bench_db, log_dir),
+            C: lambda: start_matchgraph(bench_db, log_dir, cache=True),
+        }
         # One spawned load-generator process for every run, its imports paid before the first one.
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             pool.apply_async(_ready).get(timeout=120)
             try:
                 # All servers start at once (start-up times overlap), then each is waited for.
-                servers[A] = start_matchgraph(bench_db, log_dir)
-                servers[B] = start_postgraphile(bench_db, log_dir)
-                if args.cache:
-                    servers[C] = start_matchgraph(bench_db, log_dir, cache=True)
+                for name in names:
+                    servers[name] = starters[name]()
                 for server in servers.values():
                     await asyncio.to_thread(server.wait_ready)
                 results["startup_s"] = {name: s.startup_s for name, s in servers.items()}
-                results["same_data"] = {
-                    w: check_same_data(
-                        servers,
-                        {n: reqs[n][w] for n in servers},
-                        subjects[WORKLOADS[w].subject],
-                        WORKLOADS[w],
-                        expected[w],
-                        WORKLOADS[w].same_data_checks,
-                    )
-                    for w in workloads
-                }
-                session = Session(bench_db, servers, pool, reqs, expected)
+                session = Session(bench_db, servers, pool, reqs, subjects, mutation.restore, stable_until)
+                results["same_data"] = await session.check(workloads, fewest)
                 results["statements_per_request"] = await session.count_statements(
                     workloads, args.statement_requests, max(plan.concurrencies), args.statement_load
                 )
@@ -1186,10 +1746,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     server.stop()
                 shutil.rmtree(log_dir, ignore_errors=True)
     results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
     return results
 
 
 # --- report --------------------------------------------------------------------------------------------------
+
+NO_EQUIVALENT = "no equivalent"
 
 
 def _cell(s: dict[str, float], bold: bool = False) -> str:
@@ -1236,38 +1799,100 @@ def _dataset_line(d: dict[str, Any]) -> str:
     return line
 
 
+def _versions_line(v: dict[str, Any]) -> str:
+    parts = []
+    if P5 in v:
+        parts.append(f"PostGraphile {v[P5]['postgraphile']} (node {v[P5]['node']})")
+    if B in v:
+        parts.append(f"PostGraphile {v[B]['postgraphile']} (node {v[B]['node']})")
+    return " and ".join(parts) or "no PostGraphile"
+
+
+def _ratio(r: dict[str, Any] | None, key: str, bold: bool = False) -> str:
+    x = (r or {}).get(key)
+    if not x:
+        return NO_EQUIVALENT if r is None else "–"
+    mid = f"{x['median']:.2f}×"
+    return f"{x['min']:.2f} / {f'**{mid}**' if bold else mid} / {x['max']:.2f}"
+
+
+def _cpu_cell(s: dict[str, Any] | None, bold: bool = True) -> str:
+    """``total (server + Postgres)`` ms per request, medians."""
+    if s is None:
+        return NO_EQUIVALENT
+    total = fmt_ms(s["cpu_ms_per_request"]["median"])
+    server, pg = (fmt_ms(s[k]["median"]) for k in ("server_cpu_ms_per_request", "postgres_cpu_ms_per_request"))
+    return f"{f'**{total}**' if bold else total} ({server} + {pg})"
+
+
+def headline_rows(results: dict[str, Any]) -> list[list[Any]]:
+    """Per workload and concurrency: CPU per request (server + Postgres) and req/s of matchgraph, PostGraphile
+    5 and 4, and matchgraph's ratios against each (``no equivalent`` where a PostGraphile has no such query)."""
+    rows = []
+    servers = results["plan"]["servers"]
+    peers = [p for p in POSTGRAPHILES if p in servers]
+    for cell in results["cells"]:
+        s = cell["summary"]
+        ratio = s["ratio"].get(A, {})
+        rows.append(
+            [
+                cell["workload"],
+                cell["concurrency"],
+                _cpu_cell(s[A]),
+                *(_cpu_cell(s.get(p)) for p in peers),
+                *(
+                    _ratio(ratio.get(p), "cpu_per_request_server_plus_postgres") if p in s else NO_EQUIVALENT
+                    for p in peers
+                ),
+                f"**{fmt_ms(s[A]['requests_per_s']['median'])}**",
+                *(fmt_ms(s[p]["requests_per_s"]["median"]) if p in s else NO_EQUIVALENT for p in peers),
+                *(_ratio(ratio.get(p), "requests_per_s", bold=True) if p in s else NO_EQUIVALENT for p in peers),
+            ]
+        )
+    return rows
+
+
 def render_markdown(results: dict[str, Any]) -> str:
-    d, v, p = results["dataset"], results["versions"], results["plan"]
+    d, p = results["dataset"], results["plan"]
     servers = p["servers"]
+    peers = [x for x in POSTGRAPHILES if x in servers]
     stmts = results["statements_per_request"]
     loaded = stmts.get("under_load", {})
     out = [
-        f"### Matchgraph vs PostGraphile {v['postgraphile']} (node {v['node']}): {_dataset_line(d)}\n",
+        f"### Matchgraph vs {_versions_line(results['versions'])}: {_dataset_line(d)}\n",
         f"{p['rounds']} round(s) × {p['duration_s']:g} s per server and cell, each after {p['warmup_s']:g} s of "
-        f"warm-up, alternating {' '.join(servers)}. Cells with three figures are min / median / max over the "
-        "rounds; single figures are medians. Workloads: `page-N` is the frontend page (the first N grant matches "
-        "of a company by score, every score field, reasons, flags, grant and company); `deep-20` is company → "
-        "its first 20 matches → grant; `org-page-20` is the organisation's talent page (a job's first 20 matches "
-        "by belonging probability with tier, status, interest, belonging levels, member and job; Matchgraph as "
-        "ORG_ADMIN of the job's tenant).\n",
+        f"warm-up, alternating {' '.join(servers)} (those that have the workload). Cells with three figures are "
+        "min / median / max over the rounds (ratios per round); single figures are medians.\n",
     ]
+    if "deadlines" in d:
+        h = d["deadlines"]
+        out.append(
+            f"Deadlines held open (`bench.dataset.hold_grants_open`): {h['moved_deadlines']:,} open deadlines moved "
+            f"to ≥ {h['hold_days']} days after the load (earliest {h['earliest_open_deadline']}); "
+            f"{h['closed_grants']:,} closed, {h['rolling_grants']:,} rolling; no measuring after "
+            f"{h['stable_until']}.\n"
+        )
+    head = ["workload", "c", f"CPU ms / req {A} (server + Postgres)"]
+    head += [f"CPU ms / req {x}" for x in peers]
+    head += [f"CPU {A} / {x}" for x in peers]
+    head += [f"req/s {A}"] + [f"req/s {x}" for x in peers] + [f"req/s {A} / {x}" for x in peers]
+    out.append("**Headline: CPU per request (server process + Postgres) and throughput**\n")
+    out.append(markdown_table(head, headline_rows(results)))
     if C in servers:
         cache = results["cache"]
-        distinct = cache["distinct_requests_per_workload"]
-        if isinstance(distinct, int):  # results of runs before org-page: one count for every workload
-            distinct = {w: distinct for w in p["workloads"]}
-        counts = ", ".join(f"{n:,} for {w}" for w, n in distinct.items())
+        counts = ", ".join(f"{n:,} for {w}" for w, n in cache["distinct_requests_per_workload"].items())
         out.append(
-            f"`{C}` is a second Matchgraph process with the response cache on (TTL {cache['ttl_s']:g} s, at most "
+            f"\n`{C}` is a second Matchgraph process with the response cache on (TTL {cache['ttl_s']:g} s, at most "
             f"{cache['max_entries']:,} entries); `{A}` has it off. The load generator cycles over "
-            f"**distinct requests per workload: {counts}** (one per company, per job for `org-page`, the same order "
-            "every run, from the start), so every request of a run after the first cycle repeats one the cache has "
-            "seen (column *repeats*; entries from earlier runs within the TTL hit too).\n"
+            f"**distinct requests per workload: {counts}** (the same order every run, from the start), so every "
+            "request of a run after the first cycle repeats one the cache has seen (column *repeats*).\n"
         )
     rows = []
     for cell in results["cells"]:
         s = cell["summary"]
         for name in servers:
+            if name not in s:
+                continue
             x = s[name]
             rows.append(
                 [
@@ -1279,6 +1904,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                     _cell(x["p99_ms"]),
                     fmt_ms(x["server_cpu_ms_per_request"]["median"]),
                     fmt_ms(x["postgres_cpu_ms_per_request"]["median"]),
+                    f"**{fmt_ms(x['cpu_ms_per_request']['median'])}**",
                     _statements(stmts.get("sequential", {}).get(name, {}).get(cell["workload"])),
                     f"{x['postgres_sessions_per_request']['median']:.2f}",
                     fmt_ms(x["loadgen_cpu_ms_per_request"]["median"]),
@@ -1290,13 +1916,14 @@ def render_markdown(results: dict[str, Any]) -> str:
         markdown_table(
             [
                 "workload",
-                "concurrency",
+                "c",
                 "server",
                 "req/s",
                 "p50 ms",
                 "p99 ms",
                 "server CPU ms / req",
                 "Postgres CPU ms / req",
+                "server + Postgres CPU ms / req",
                 "SQL statements / req",
                 "new Postgres sessions / req",
                 "load-gen CPU ms / req",
@@ -1306,42 +1933,67 @@ def render_markdown(results: dict[str, Any]) -> str:
             rows,
         )
     )
-    out.append(f"\nRatio against PostGraphile (per round, min / median / max; {B} = 1):\n")
+    out.append("\nRatios (per round, min / median / max; the PostGraphile named = 1):\n")
     ratio_rows = []
     for cell in results["cells"]:
-        for name, r in cell["summary"]["ratio"].items():
-            rps, cpu = r["requests_per_s"], r["cpu_per_request_server_plus_postgres"]
-            ratio_rows.append(
-                [
-                    cell["workload"],
-                    cell["concurrency"],
-                    f"{name} / {B}",
-                    f"{rps['min']:.2f} / **{rps['median']:.2f}×** / {rps['max']:.2f}" if rps else "–",
-                    f"{r['p50_ms']:.2f}×",
-                    f"{cpu['min']:.2f} / {cpu['median']:.2f}× / {cpu['max']:.2f}" if cpu else "–",
-                ]
-            )
+        for name, by_ref in cell["summary"]["ratio"].items():
+            for ref, r in by_ref.items():
+                ratio_rows.append(
+                    [
+                        cell["workload"],
+                        cell["concurrency"],
+                        f"{name} / {ref}",
+                        _ratio(r, "requests_per_s", bold=True),
+                        f"{r['p50_ms']:.2f}×",
+                        _ratio(r, "cpu_per_request_server_plus_postgres", bold=True),
+                        _ratio(r, "postgres_cpu_per_request"),
+                    ]
+                )
+        for ref in peers:
+            if ref not in cell["summary"]:
+                ratio_rows.append([cell["workload"], cell["concurrency"], f"{A} / {ref}", *[NO_EQUIVALENT] * 4])
     out.append(
         markdown_table(
-            ["workload", "concurrency", "servers", "req/s", "p50 latency", "CPU per request (server + Postgres)"],
+            [
+                "workload",
+                "c",
+                "servers",
+                "req/s",
+                "p50 latency",
+                "CPU per request (server + Postgres)",
+                "Postgres CPU per request",
+            ],
             ratio_rows,
         )
     )
     same = results["same_data"]
     start = ", ".join(f"{name} {s:g} s" for name, s in results["startup_s"].items())
     out.append(
-        "\nSame data on every server, checked before measuring: "
-        + ", ".join(
-            f"{w} → {x.get('compared', x.get('companies_compared'))} "
-            f"{'jobs' if x.get('subject') == 'job' else 'companies'} × {x['rows_per_response']} rows identical"
-            + (
-                f" ({C}: the first {x['compared_on_cache_server']})"
-                if x.get("compared_on_cache_server", x.get("compared")) != x.get("compared")
-                else ""
-            )
+        "\nSame data, complete responses compared before measuring: "
+        + "; ".join(
+            f"{w} → {x['compared']} × {x['subject']} on {', '.join(x['servers'])}"
+            + (f" ({C}: the first {x['compared_on_cache_server']})" if "compared_on_cache_server" in x else "")
+            + f", {x['rows_min_max'][0]}–{x['rows_min_max'][1]} rows each"
+            + (f" (**{x['differing']} differed**: not deterministic)" if x.get("differing") else "")
             for w, x in same.items()
         )
         + f". Start-up (all at once): {start}."
+    )
+    sampled: dict[str, list[int]] = {}
+    for cell in results["cells"]:
+        c = sampled.setdefault(cell["workload"], [0, 0])
+        for r in cell.get("samples_compared", []):
+            c[0] += r["compared"]
+            c[1] += r["mismatches"]
+    out.append(
+        f"Under load, a sample of {p.get('sample', 0)} cycle positions per round (shifted every round) compared "
+        "across the servers of each cell (complete responses): "
+        + ", ".join(
+            f"{w} {n} requests, {bad} mismatches" + ("" if WORKLOADS[w].deterministic else " (not deterministic)")
+            for w, (n, bad) in sampled.items()
+        )
+        + ". A mismatch stops the run, but for workloads whose answers are not deterministic (`search`: the HNSW "
+        "index or an exact scan, by the plan Postgres picks for the prepared statement), where they are counted."
     )
     if "error" in stmts:
         out.append(f"SQL statements not counted: {stmts['error']}.")
@@ -1365,8 +2017,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             )
         cache_note = (
             f" For {C}, the table shows a cold pass (requests it had not seen: misses) and the same requests again "
-            "(hits); under load its statements per request are its misses per request (that run has no warm-up: "
-            "its first pass through the cycle misses, but for the requests the checks before it cached)."
+            "(hits)."
             if C in servers
             else ""
         )
@@ -1381,7 +2032,9 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.peer", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny dataset, 1 round × 1.5 s per run (~75 s)")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny dataset, all workloads but live, 1 round × 1.5 s per run (~4 min)"
+    )
     parser.add_argument(
         "--scale",
         choices=("frontend", "full"),
@@ -1397,7 +2050,17 @@ def main(argv: list[str] | None = None) -> int:
         "--job-matches", type=int, default=40, help="median matches per job (spread 1–4×), --scale frontend only"
     )
     parser.add_argument("--org-jobs", type=int, default=100, help="jobs the org-page workload cycles over")
-    parser.add_argument("--workloads", nargs="+", choices=tuple(WORKLOADS), default=list(WORKLOADS))
+    parser.add_argument("--live-companies", type=int, default=200, help="companies the live workload cycles over")
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        choices=tuple(WORKLOADS),
+        default=None,
+        help=f"default: all ({', '.join(WORKLOADS)}); with --quick all but live. They run in this order",
+    )
+    parser.add_argument(
+        "--peers", type=int, nargs="+", choices=(4, 5), default=[4, 5], help="PostGraphile majors to run (4 5)"
+    )
     parser.add_argument(
         "--cache",
         action=argparse.BooleanOptionalAction,
@@ -1406,31 +2069,41 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--rounds", type=int, default=2, help="rounds of every server per workload and concurrency")
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
-    parser.add_argument("--warmup", type=float, default=1.5, help="warm-up seconds before each run")
+    parser.add_argument("--duration", type=float, default=6.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds before each run")
+    parser.add_argument(
+        "--sample", type=int, default=8, help="cycle positions per round whose responses are compared under load"
+    )
     parser.add_argument("--statement-requests", type=int, default=20, help="sequential requests, statement count")
-    parser.add_argument("--statement-load", type=float, default=2.0, help="seconds under load, statement count")
-    parser.add_argument("--budget", type=float, default=900.0, help="refuse plans with more seconds of load")
+    parser.add_argument("--statement-load", type=float, default=1.5, help="seconds under load, statement count")
+    parser.add_argument("--budget", type=float, default=1200.0, help="refuse plans with more seconds of load")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/peer-*.json")
     parser.add_argument(
         "--results-name", default="peer", help="results file bench/results/NAME-<date>.json (default: peer)"
     )
     args = parser.parse_args(argv)
+    if args.workloads is None:
+        args.workloads = list(QUICK_WORKLOADS if args.quick else WORKLOADS)
     if args.quick:
         args.grants, args.companies, args.rounds, args.duration, args.warmup = 300, 20, 1, 1.5, 0.3
         args.jobs, args.members = 40, 1000
         args.statement_requests, args.statement_load = 5, 0.5
     started = time.perf_counter()
-    results = asyncio.run(run(args))
+    try:
+        results = asyncio.run(run(args))
+    except ResponseMismatch as exc:
+        print(
+            f"\n*** RESPONSE MISMATCH: the servers answered differently; nothing was saved ***\n{exc}", file=sys.stderr
+        )
+        return 2
     results["wall_s"] = round(time.perf_counter() - started, 1)
     print(render_markdown(results))
     print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
     if not args.no_save:
         print(f"Results: {write_results(args.results_name, results)}")
     print(f"(wall time {results['wall_s']} s)")
-    servers = results["plan"]["servers"]
-    return 1 if any(c["summary"][name]["errors"] for c in results["cells"] for name in servers) else 0
+    return 1 if any(c["summary"][name]["errors"] for c in results["cells"] for name in c["runs"]) else 0
 
 
 if __name__ == "__main__":

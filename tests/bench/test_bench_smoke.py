@@ -59,39 +59,3 @@ async def test_events_bench_hub_smoke(services):
     finally:
         await writer.close()
     assert result["subscribers"] == 3 and result["latency_ms"]["p50"] > 0
-
-
-def test_peer_bench_pure_parts(tmp_path):
-    """bench.peer: both servers' deep responses normalise alike; log lines are told apart by role; repeats."""
-    from bench import peer
-
-    grant = {"id": "g", "title": "T", "funder": "F", "deadline": "2030-01-01T23:59:00+00:00", "currency": "EUR"}
-    node = {"id": "m", "score": 0.9, "semanticScore": 0.1, "ruleScore": 0.2, "carbonScore": 0.3}
-    node |= {"collaborativeScore": 0.0, "recencyScore": 0.5, "matchReasons": ["r"], "isViewed": False}
-    node |= {"isSaved": True, "isDismissed": False, "grant": {**grant, "isCarbonFocused": True, "amountMax": 1000}}
-    pg_node = {**node, "grant": {**node["grant"], "deadline": "2030-01-01T23:59:00Z", "amountMax": "1000.00"}}
-    company = {"id": "c", "name": "N", "country": "NL", "size": "MICRO"}
-    mg = {"company": {**company, "grantMatches": {"totalCount": 1, "edges": [{"node": node}]}}}
-    pg = {"companyById": {**company, "grantMatchesByCompanyId": {"totalCount": 1, "edges": [{"node": pg_node}]}}}
-    deep = peer.WORKLOADS["deep-20"]
-    assert deep.normalise(peer.A, {"data": mg}) == deep.normalise(peer.B, {"data": pg})
-    assert deep.expected_edges(7) == 7 and peer.WORKLOADS["page-100"].expected_edges(250) == 100
-
-    log = tmp_path / "log"
-    prefix = "2026-01-01 00:00:00.000 UTC [1] db=matchgraph|user={}|app=matchgraph| LOG:  "
-    lines = [
-        (
-            peer.CACHE_ROLE,
-            "connection authorized: user=matchgraph_cache database=matchgraph application_name=matchgraph",
-        ),
-        (peer.CACHE_ROLE, "execute __asyncpg_stmt_1__: SELECT 1"),
-        ("postgres", "statement: SELECT 2"),
-    ]
-    log.write_text("".join(prefix.format(user) + text + "\n" for user, text in lines))
-    counted = peer.StatementLog(log, "matchgraph").since(0, 2, peer.CACHE_ROLE, "matchgraph")
-    assert counted["per_request"] == 0.5 and counted["sessions_opened"] == 1
-    assert list(counted["left_out_other_applications"]) == ["postgres/matchgraph: SELECT 2"]
-
-    raw = {"requests": 100, "errors": 0, "warmup_requests": 30, "warmup_errors": 0, "elapsed_s": 1.0}
-    raw |= {"latencies_ms": [1.0] * 100, "server_cpu_s": 0.1, "postgres_cpu_s": 0.1, "loadgen_cpu_s": 0.1}
-    assert peer.summarise_run({**raw, "postgres_sessions": 0}, distinct=50)["repeat_share"] == 0.8
