@@ -27,12 +27,10 @@ from graphql_app.compiled import CompiledQueries
 from graphql_app.context import AppServices
 from graphql_app.db.embedded import embedded_server, supervise
 from graphql_app.db.engine import Database
-from graphql_app.db.models import EMBEDDING_DIMENSION
-from graphql_app.db.setup import check_embedding_model, migrate, resolve_database_url
+from graphql_app.db.setup import check_embedding_model_id, migrate, resolve_database_url
 from graphql_app.jobs.events import ComputationEventHub
 from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.loaders import Loaders
-from graphql_app.matching.embeddings import load_embedder
 from graphql_app.response_cache import ResponseCache
 from graphql_app.settings import Settings, load_settings
 from graphql_app.web import graphiql
@@ -45,24 +43,18 @@ from schema.root import build_schema
 logger = logging.getLogger(__name__)
 
 
-async def open_services(settings: Settings, *, clock: Clock | None = None, load_model: bool = True) -> AppServices:
-    """Connect (starting the embedded Postgres and migrating when it is used) and load the model."""
+async def open_services(settings: Settings, *, clock: Clock | None = None) -> AppServices:
+    """Connect (starting the embedded Postgres and migrating when it is used) and check the configured embedding
+    model against the stored vectors; the model itself loads on first use (``AppServices.get_embedder``)."""
     url = await resolve_database_url(settings)
     if settings.embedded:
         await migrate(url)
     db = Database(url, pool_size=settings.db_pool_size, statement_timeout=settings.statement_timeout_seconds)
     services = AppServices(settings=settings, db=db, clock=clock or Clock(), loaders=Loaders)
-    if load_model:
-        services.embedder = await asyncio.to_thread(load_embedder, settings.embedding_model)
-        if services.embedder.dimension != EMBEDDING_DIMENSION:
-            raise RuntimeError(
-                f"{settings.embedding_model} makes {services.embedder.dimension}-d vectors; this database stores "
-                f"{EMBEDDING_DIMENSION}-d vectors."
-            )
-        async with db.transaction() as conn:
-            await check_embedding_model(conn, settings.embedding_model, services.embedder.dimension)
-    # Hundreds of thousands of long-lived objects (the model, the schema) would otherwise be walked by every full
-    # collection, pausing requests for a few hundred milliseconds; frozen, they are left out of collections.
+    async with db.reader() as conn:
+        await check_embedding_model_id(conn, settings.embedding_model)
+    # Long-lived objects (the schema, imported modules) would otherwise be walked by every full collection,
+    # pausing requests; frozen, they are left out of collections.
     gc.collect()
     gc.freeze()
     return services

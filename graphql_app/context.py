@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from graphql_app.auth import Principal
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
+from graphql_app.db.setup import load_checked_embedder
 from graphql_app.errors import MatchgraphError, Unauthenticated
 from graphql_app.matching.embeddings import Embedder
 from graphql_app.settings import Settings
@@ -26,11 +28,17 @@ class AppServices:
     #: Builds a request's DataLoaders from (database, viewer); the app sets it (graphql_app.loaders.Loaders).
     loaders: Callable[[Database, Principal], Any] | None = None
 
-    def require_embedder(self) -> Embedder:
-        if self.embedder is None:  # loaded at start-up; only reachable if start-up was skipped
-            from graphql_app.matching.embeddings import load_embedder
+    _embedder_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
-            self.embedder = load_embedder(self.settings.embedding_model)
+    async def get_embedder(self) -> Embedder:
+        """The embedding model, loaded on first use (in a thread; concurrent callers wait for the one load).
+
+        A process that never embeds (listing, scoring stored vectors) never holds the model. The model must make
+        vectors of the stored dimension and be the one the database's vectors were made with."""
+        if self.embedder is None:
+            async with self._embedder_lock:
+                if self.embedder is None:
+                    self.embedder = await load_checked_embedder(self.db, self.settings.embedding_model)
         return self.embedder
 
 

@@ -44,7 +44,7 @@ async def create_company(
 ) -> Company:
     viewer = info.context.viewer
     rows = await catalogue.create_companies(
-        info.context.db, info.context.services.require_embedder(), viewer.tenant_id, [input_fields(input)]
+        info.context.db, await info.context.services.get_embedder(), viewer.tenant_id, [input_fields(input)]
     )
     return Company.from_row(rows[0])
 
@@ -56,7 +56,7 @@ async def update_company(
 ) -> Company:
     row = await catalogue.update_company(
         info.context.db,
-        info.context.services.require_embedder(),
+        await info.context.services.get_embedder(),
         info.context.viewer,
         validation.parse_uuid(id),
         input_fields(input),

@@ -50,7 +50,7 @@ async def search_grants(
     query_text = validation.non_blank(text, "text", 2000)
     limit = validation.page_size(first)
     results = await catalogue.search_grants(
-        info.context.db, info.context.services.require_embedder(), query_text, limit, info.context.clock.now()
+        info.context.db, await info.context.services.get_embedder(), query_text, limit, info.context.clock.now()
     )
     return [GrantSearchResult(grant=Grant.from_row(row), similarity=sim) for row, sim in results]
 
@@ -59,7 +59,7 @@ async def create_grant(
     info: Info, input: Annotated[GrantInput, strawberry.argument(description="The new grant.")]
 ) -> Grant:
     rows = await catalogue.create_grants(
-        info.context.db, info.context.services.require_embedder(), [input_fields(input)]
+        info.context.db, await info.context.services.get_embedder(), [input_fields(input)]
     )
     return Grant.from_row(rows[0])
 
@@ -72,7 +72,7 @@ async def create_grants(
     if not 1 <= len(inputs) <= MAX_IMPORT_BATCH:
         raise BadUserInput(f"Import between 1 and {MAX_IMPORT_BATCH} grants at a time.", field="inputs")
     rows = await catalogue.create_grants(
-        info.context.db, info.context.services.require_embedder(), [input_fields(i) for i in inputs]
+        info.context.db, await info.context.services.get_embedder(), [input_fields(i) for i in inputs]
     )
     return [Grant.from_row(r) for r in rows]
 
@@ -84,7 +84,7 @@ async def update_grant(
 ) -> Grant:
     row = await catalogue.update_grant(
         info.context.db,
-        info.context.services.require_embedder(),
+        await info.context.services.get_embedder(),
         validation.parse_uuid(id),
         input_fields(input),
     )

@@ -51,7 +51,7 @@ async def create_organisation(
 ) -> Organisation:
     services = info.context.services
     row = await talent.upsert_organisation(
-        services.db, services.require_embedder(), info.context.viewer, input_fields(input), create=True
+        services.db, await services.get_embedder(), info.context.viewer, input_fields(input), create=True
     )
     return Organisation.from_row(row)
 
@@ -61,7 +61,7 @@ async def update_organisation(
 ) -> Organisation:
     services = info.context.services
     row = await talent.upsert_organisation(
-        services.db, services.require_embedder(), info.context.viewer, input_fields(input), create=False
+        services.db, await services.get_embedder(), info.context.viewer, input_fields(input), create=False
     )
     return Organisation.from_row(row)
 
@@ -105,7 +105,9 @@ async def create_member(
     info: Info, input: Annotated[MemberInput, strawberry.argument(description="The member profile.")]
 ) -> Member:
     services = info.context.services
-    row = await talent.create_member(services.db, services.require_embedder(), info.context.viewer, input_fields(input))
+    row = await talent.create_member(
+        services.db, await services.get_embedder(), info.context.viewer, input_fields(input)
+    )
     return Member.from_row(row)
 
 
@@ -116,7 +118,7 @@ async def update_member(
 ) -> Member:
     services = info.context.services
     row = await talent.update_member(
-        services.db, services.require_embedder(), info.context.viewer, validation.parse_uuid(id), input_fields(input)
+        services.db, await services.get_embedder(), info.context.viewer, validation.parse_uuid(id), input_fields(input)
     )
     return Member.from_row(row)
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -324,6 +325,15 @@ class PlacementFeedback(Base):
     )
 
 
+class CatalogueVersion(Base):
+    """One row: a number every statement that changes ``grants`` increases (a trigger), so processes know when
+    their in-memory copy of the catalogue's attributes is stale."""
+
+    __tablename__ = "catalogue_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class PersistedDocument(Base):
     """A GraphQL document known by the SHA-256 of its text: registered by clients through automatic persisted
     queries, or trusted by an operator from a manifest (trusted-documents mode runs only those)."""
@@ -345,3 +355,4 @@ job_matches = JobMatch.__table__
 placement_outcomes = PlacementOutcome.__table__
 placement_feedback = PlacementFeedback.__table__
 persisted_documents = PersistedDocument.__table__
+catalogue_version = CatalogueVersion.__table__

@@ -111,3 +111,30 @@ async def check_embedding_model(conn: AsyncConnection, model_id: str, dimension:
             f"MATCHGRAPH_EMBEDDING_MODEL is {model_id} ({dimension}-d). Mixing models would make every "
             "similarity meaningless: set the old model back, or re-embed the data with the new one."
         )
+
+
+async def load_checked_embedder(db, model_id: str):
+    """Load the embedding model (in a thread) and check it against the database: the stored vectors' dimension,
+    and the model they were made with (recorded on first use). Raises :class:`DatabaseSetupError`."""
+    from graphql_app.db.models import EMBEDDING_DIMENSION
+    from graphql_app.matching.embeddings import load_embedder
+
+    embedder = await asyncio.to_thread(load_embedder, model_id)
+    if embedder.dimension != EMBEDDING_DIMENSION:
+        raise DatabaseSetupError(
+            f"{model_id} makes {embedder.dimension}-d vectors; this database stores {EMBEDDING_DIMENSION}-d vectors."
+        )
+    async with db.transaction() as conn:
+        await check_embedding_model(conn, model_id, embedder.dimension)
+    return embedder
+
+
+async def check_embedding_model_id(conn: AsyncConnection, model_id: str) -> None:
+    """At start, before the model is loaded: refuse a model other than the one the stored vectors were made with."""
+    row = (await conn.execute(text("SELECT model_id, dimension FROM embedding_models"))).first()
+    if row is not None and row.model_id != model_id:
+        raise DatabaseSetupError(
+            f"The stored embeddings were computed with {row.model_id} ({row.dimension}-d) but "
+            f"MATCHGRAPH_EMBEDDING_MODEL is {model_id}. Mixing models would make every similarity meaningless: set "
+            "the old model back, or re-embed the data with the new one."
+        )

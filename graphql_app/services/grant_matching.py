@@ -7,6 +7,7 @@ vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import math
 import uuid
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
-from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.db.models import catalogue_version, companies, grant_matches, grants
 from graphql_app.matching.grants import (
     CompanyProfile,
     GrantCandidates,
@@ -93,39 +94,110 @@ def whole_days_left(deadline: datetime | None, now: datetime) -> float:
 
 
 async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: datetime) -> ScoredCatalogue:
-    """Pre-filter open grants the company is eligible for (SQL) and score them all (numpy)."""
+    """Pre-filter open grants the company is eligible for and take their cosine similarity (SQL, pgvector); take
+    their attributes from this process's copy of the catalogue; score them all (numpy, in a worker thread, so the
+    event loop keeps serving)."""
     embedding = company.embedding
     if embedding is not None:
         similarity = (1 - grants.c.embedding.cosine_distance(embedding)).cast(Float)
         similarity = case((grants.c.embedding.is_(None), literal(0.0)), else_=similarity)
     else:
         similarity = literal(0.0, Float)
-    # Set-valued columns travel as comma-joined text (every value is a validated code without commas): plain
-    # strings skip SQLAlchemy's per-row ARRAY processing, and equal strings are parsed once (see build_candidates).
-    candidates_query = select(
-        grants.c.id,
-        *(func.array_to_string(grants.c[name], ",").label(name) for name in SET_COLUMNS),
-        grants.c.is_carbon_focused,
-        grants.c.deadline,
-        similarity.label("cosine"),
-    ).where(
+    candidates_query = select(grants.c.id, similarity.label("cosine")).where(
         access.open_grants(grants, now),
         or_(func.cardinality(grants.c.countries) == 0, grants.c.countries.any(company.country)),
         or_(func.cardinality(grants.c.sizes) == 0, grants.c.sizes.any(company.size)),
     )
-    with paused_gc():
-        grant_rows = list(await conn.execute(candidates_query))
+    attributes = await catalogue_cache.attributes(conn)
+    rows = (await conn.execute(candidates_query)).all()
+    if any(row.id not in attributes for row in rows):  # a grant added since the copy was taken
+        attributes = await catalogue_cache.attributes(conn, reload=True)
     signals: dict[uuid.UUID, tuple[float, int]] = {}
-    if embedding is not None and grant_rows:
+    if embedding is not None and rows:
         result = await conn.execute(peer_signals_query(company))
         signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
-    with paused_gc():
-        candidates = build_candidates(grant_rows, signals, now)
     profile = company_profile(company)
-    return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates))
+
+    def score() -> ScoredCatalogue:
+        with paused_gc():
+            candidates = build_candidates(rows, attributes, signals, now)
+        return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates))
+
+    return await asyncio.to_thread(score)
 
 
 SET_COLUMNS = ("countries", "nace_codes", "sizes", "carbon_categories", "certifications", "taxonomy_objectives")
+
+
+@dataclass(frozen=True)
+class GrantAttributes:
+    """What scoring reads of a grant besides its similarity, parsed once."""
+
+    countries: frozenset[str]
+    nace_codes: tuple[str, ...]
+    sizes: frozenset[str]
+    carbon_categories: frozenset[str]
+    certifications: frozenset[str]
+    taxonomy_objectives: frozenset[str]
+    is_carbon_focused: bool
+    deadline: datetime | None
+
+
+class CatalogueCache:
+    """This process's copy of every grant's scoring attributes, reloaded when the catalogue changes.
+
+    Loading and parsing the attributes of thousands of grants costs more than scoring them; they change only when
+    grants are imported or edited. Each statement that changes ``grants`` bumps ``catalogue_version`` (a trigger),
+    so one primary-key read tells whether the copy is current (per database: tests use many).
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._attributes: dict[uuid.UUID, GrantAttributes] = {}
+        self._lock = asyncio.Lock()
+        self.loads = 0
+
+    async def attributes(self, conn: AsyncConnection, *, reload: bool = False) -> dict[uuid.UUID, GrantAttributes]:
+        async with self._lock:
+            key = tuple((await conn.execute(_CATALOGUE_KEY)).one())
+            if reload or key != self._key:
+                with paused_gc():
+                    self._attributes = _parse_attributes(await conn.execute(_ATTRIBUTES))
+                self._key = key
+                self.loads += 1
+            return self._attributes
+
+
+_CATALOGUE_KEY = select(func.current_database(), catalogue_version.c.version)
+# Set-valued columns travel as comma-joined text (every value is a validated code without commas): plain strings
+# skip SQLAlchemy's per-row ARRAY processing, and equal strings are parsed once.
+_ATTRIBUTES = select(
+    grants.c.id,
+    *(func.array_to_string(grants.c[name], ",").label(name) for name in SET_COLUMNS),
+    grants.c.is_carbon_focused,
+    grants.c.deadline,
+)
+
+
+def _parse_attributes(rows) -> dict[uuid.UUID, GrantAttributes]:
+    sets = _ParsedSets(frozenset)
+    nace = _ParsedSets(tuple)
+    return {
+        row.id: GrantAttributes(
+            sets[row.countries],
+            nace[row.nace_codes],
+            sets[row.sizes],
+            sets[row.carbon_categories],
+            sets[row.certifications],
+            sets[row.taxonomy_objectives],
+            row.is_carbon_focused,
+            row.deadline,
+        )
+        for row in rows
+    }
+
+
+catalogue_cache = CatalogueCache()
 
 
 @contextmanager
@@ -157,27 +229,30 @@ class _ParsedSets(dict):
 
 
 def build_candidates(
-    grant_rows: Sequence[Row], signals: dict[uuid.UUID, tuple[float, int]], now: datetime
+    rows: Sequence[Row],
+    attributes: dict[uuid.UUID, GrantAttributes],
+    signals: dict[uuid.UUID, tuple[float, int]],
+    now: datetime,
 ) -> GrantCandidates:
-    n = len(grant_rows)
+    """Column-oriented candidates from (id, cosine) rows and the catalogue's attributes."""
+    n = len(rows)
+    picked = [attributes[row.id] for row in rows]
     peer_signal = np.zeros(n)
     peers_saved = np.zeros(n, dtype=np.int64)
-    for i, row in enumerate(grant_rows):
+    for i, row in enumerate(rows):
         if row.id in signals:
             peer_signal[i], peers_saved[i] = signals[row.id]
-    sets = _ParsedSets(frozenset)
-    nace = _ParsedSets(tuple)
     return GrantCandidates(
-        ids=[row.id for row in grant_rows],
-        cosine_similarity=np.fromiter((row.cosine for row in grant_rows), dtype=np.float64, count=n),
-        countries=[sets[row.countries] for row in grant_rows],
-        nace_codes=[nace[row.nace_codes] for row in grant_rows],
-        sizes=[sets[row.sizes] for row in grant_rows],
-        carbon_categories=[sets[row.carbon_categories] for row in grant_rows],
-        certifications=[sets[row.certifications] for row in grant_rows],
-        taxonomy_objectives=[sets[row.taxonomy_objectives] for row in grant_rows],
-        is_carbon_focused=np.fromiter((row.is_carbon_focused for row in grant_rows), dtype=bool, count=n),
-        days_left=np.fromiter((whole_days_left(row.deadline, now) for row in grant_rows), dtype=np.float64, count=n),
+        ids=[row.id for row in rows],
+        cosine_similarity=np.fromiter((row.cosine for row in rows), dtype=np.float64, count=n),
+        countries=[a.countries for a in picked],
+        nace_codes=[a.nace_codes for a in picked],
+        sizes=[a.sizes for a in picked],
+        carbon_categories=[a.carbon_categories for a in picked],
+        certifications=[a.certifications for a in picked],
+        taxonomy_objectives=[a.taxonomy_objectives for a in picked],
+        is_carbon_focused=np.fromiter((a.is_carbon_focused for a in picked), dtype=bool, count=n),
+        days_left=np.fromiter((whole_days_left(a.deadline, now) for a in picked), dtype=np.float64, count=n),
         peer_signal=peer_signal,
         peers_saved=peers_saved,
     )

@@ -279,3 +279,30 @@ async def test_an_empty_after_cursor_means_from_the_start_on_every_list(as_platf
     assert (await page(as_admin, company["id"], after=""))["totalCount"] == 2
     assert len((await as_admin.data('{ grants(after: "") { edges { node { id } } } }'))["grants"]["edges"]) == 2
     assert len((await as_admin.data('{ companies(after: "") { edges { node { id } } } }'))["companies"]["edges"]) == 1
+
+
+async def test_live_scores_follow_grant_edits_without_a_restart(as_platform_admin, as_admin):
+    """Scoring reads grant attributes from this process's copy of the catalogue; every edit must reach it."""
+    from graphql_app.services.grant_matching import catalogue_cache
+
+    created = await create_grants(as_platform_admin, [grant_input("Plain"), grant_input("Other")])
+    company = await create_company(as_admin)
+    live = "query($c: ID!) { liveGrantMatches(companyId: $c) { edges { node { score grant { title } } } } }"
+
+    async def scores() -> dict[str, float]:
+        data = await as_admin.data(live, {"c": company["id"]})
+        return {e["node"]["grant"]["title"]: e["node"]["score"] for e in data["liveGrantMatches"]["edges"]}
+
+    before = await scores()
+    loads = catalogue_cache.loads
+    assert await scores() == before
+    assert catalogue_cache.loads == loads  # unchanged catalogue: the copy is reused
+    plain = next(g for g in created if g["title"] == "Plain")
+    await as_platform_admin.data(
+        "mutation($id: ID!) { updateGrant(id: $id, input: {isCarbonFocused: true}) { id } }", {"id": plain["id"]}
+    )
+    after = await scores()
+    assert after["Plain"] > before["Plain"] and after["Other"] == before["Other"]  # the carbon bonus, at once
+    assert catalogue_cache.loads == loads + 1
+    await create_grants(as_platform_admin, [grant_input("Brand new")])
+    assert set(await scores()) == {"Plain", "Other", "Brand new"}
