@@ -293,7 +293,7 @@ def matchgraph_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "graphql_app.cli"]
 
 
-def start_server(bench_db: BenchDatabase, log_dir: Path) -> ServerSubprocess:
+def start_server(bench_db: BenchDatabase, log_dir: Path, extra_env: dict[str, str] | None = None) -> ServerSubprocess:
     """``matchgraph serve`` on 127.0.0.1 against the bench database, ready (``/healthz``)."""
     env = {
         **os.environ,
@@ -303,6 +303,7 @@ def start_server(bench_db: BenchDatabase, log_dir: Path) -> ServerSubprocess:
         "MATCHGRAPH_LOG_LEVEL": "warning",  # no per-request access log
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
+        **(extra_env or {}),
     }
     port = free_port()
     server = ServerSubprocess(

@@ -17,7 +17,7 @@ from graphql_app.errors import MatchgraphError
 from graphql_app.jobs.events import ComputationEventHub
 from graphql_app.services.computation_events import completed_computations, follow_computation
 from graphql_app.services.computation_records import get_computation
-from schema.types.computation import Computation
+from schema.types.computation import Computation, shared_computation
 
 IdArg = Annotated[strawberry.ID, strawberry.argument(description="The computation's UUID.")]
 
@@ -42,10 +42,10 @@ async def computation_updates(info: Info, id: IdArg) -> AsyncGenerator[Computati
     """Current state first, then every change; completes after SUCCEEDED or FAILED."""
     rows = follow_computation(info.context.db, _hub(info), info.context.viewer, validation.parse_uuid(id))
     async for row in rows:
-        yield Computation.from_row(row)
+        yield shared_computation(row)
 
 
 async def computations_completed(info: Info) -> AsyncGenerator[Computation, None]:
     """Every computation of the viewer's scope (tenant; all for platform admins) as it finishes."""
     async for row in completed_computations(info.context.db, _hub(info), info.context.viewer):
-        yield Computation.from_row(row)
+        yield shared_computation(row)

@@ -16,6 +16,7 @@ from resolvers import grants as grant_resolvers
 from resolvers import job_matches as talent_resolvers
 from resolvers import viewer as viewer_resolvers
 from schema.connections import Connection
+from schema.execution import MatchgraphExecutionContext
 from schema.extensions import DocumentCaches, ErrorCodes, MaskUnexpectedErrors, RequestGuard
 from schema.permissions import HasOrganisationRole, IsAuthenticated, IsOrganisationAdmin, IsPlatformAdmin
 from schema.types.company import Company
@@ -297,6 +298,7 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
+        execution_context_class=MatchgraphExecutionContext,
         config=StrawberryConfig(
             auto_camel_case=True,
             disable_field_suggestions=not introspection,

@@ -2,7 +2,8 @@
 
 :meth:`CompiledQueries.execute` returns ``None`` whenever the request must go through the resolvers instead
 (not compilable, unauthenticated, forbidden, invalid input, missing rows); the caller then executes it the
-ordinary way, which produces the errors and partial data clients expect.
+ordinary way, which produces the errors and partial data clients expect. A plan that leaves some root fields to
+the resolvers gets them answered by the caller's ``run_rest`` and merges both into one result.
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ import dataclasses
 import inspect
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 import orjson
 import strawberry
-from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, SourceLocation, parse, specified_rules, validate
 from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.types import ExecutionResult
 
 from graphql_app import access
 from graphql_app.compiled.mappings import bind_plan, is_supported, new_writer, render_operation
-from graphql_app.compiled.plan import NotCompilable, OperationPlan, compile_operation
+from graphql_app.compiled.plan import NotCompilable, OperationPlan, compile_operation, condition_variables
 from graphql_app.compiled.sql import MISSING, Bindings, Fallback
 from graphql_app.context import Context
 from graphql_app.errors import MatchgraphError
-from graphql_app.limits import RequestLimits, check_document, check_document_length
+from graphql_app.limits import RequestLimits, check_document, check_document_length, select_operation
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,23 @@ MISSING_BYTES = MISSING.encode()
 #: requests) and introspection refusal (plans never cover introspection). An extension outside this list —
 #: tracing, another limit — must be taught to the compiled path before it is switched on.
 SAFE_EXTENSIONS = ("RequestGuard", "MaskUnexpectedErrors", "ErrorCodes", "DisableIntrospection")
+
+#: Answers a document of root fields through the resolvers (the request's variables and operation name).
+RunRest = Callable[[str], Awaitable[ExecutionResult]]
+
+
+class NeedsResolvers(Exception):
+    """The plan answers only part of the operation; the caller must supply the resolvers' part."""
+
+
+@dataclass
+class PlannedDocument:
+    """A valid query document and its plans, one per combination of its ``@skip``/``@include`` variables."""
+
+    document: DocumentNode
+    operation_name: str | None
+    condition_variables: tuple[str, ...]
+    plans: dict[tuple, OperationPlan | None] = field(default_factory=dict)
 
 
 class CompiledQueries:
@@ -53,72 +73,140 @@ class CompiledQueries:
         self.maxsize = maxsize
         #: Documents longer than this are compiled for the request but not kept (nor is a failed compilation).
         self.max_cached_length = 20_000
-        self._plans: OrderedDict[tuple[str, str | None], OperationPlan | None] = OrderedDict()
+        self._documents: OrderedDict[tuple[str, str | None], PlannedDocument | None] = OrderedDict()
         self.served = 0  # requests answered by a plan (tests check the path really ran)
+        self.merged = 0  # … of which with root fields answered by the resolvers
         self.fallbacks = 0  # compiled operations handed back to the resolvers for one request
 
-    def plan_for(self, query: str, operation_name: str | None) -> OperationPlan | None:
-        """The cached plan of a document (``None``: not compilable; the resolvers run it)."""
+    def plan_for(
+        self, query: str, operation_name: str | None, variables: dict[str, Any] | None = None
+    ) -> OperationPlan | None:
+        """The cached plan of a document for these variables (``None``: the resolvers run it)."""
+        prepared = self._prepare(query, operation_name, variables)
+        return None if prepared is None else prepared[0]
+
+    def _prepare(
+        self, query: str, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> tuple[OperationPlan, dict[str, Any]] | None:
+        """The plan for this request and its coerced variables, or ``None``."""
+        planned = self._planned_document(query, operation_name)
+        if planned is None:
+            return None
+        operation = select_operation(planned.document, operation_name)
+        coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables or {})
+        if not isinstance(coerced, VariableValues):
+            return None
+        values = coerced.coerced
+        decision = tuple(values.get(name) for name in planned.condition_variables)
+        try:
+            plan = planned.plans[decision]
+        except KeyError:
+            try:
+                plan = compile_operation(self.schema, planned.document, operation_name, is_supported, values)
+                plan = dataclasses.replace(plan, document=planned.document)
+            except NotCompilable as exc:
+                logger.debug("not compiled (%s): %s", exc, operation_name)
+                plan = None
+            if len(planned.plans) < 2 ** min(len(planned.condition_variables), 6):  # null values included
+                planned.plans[decision] = plan
+        return None if plan is None else (plan, values)
+
+    def _planned_document(self, query: str, operation_name: str | None) -> PlannedDocument | None:
+        """The parsed, validated document (cached; ``None``: not a query the plans could answer)."""
         key = (query, operation_name)
         try:
-            plan = self._plans[key]
-            self._plans.move_to_end(key)
-            return plan
+            planned = self._documents[key]
+            self._documents.move_to_end(key)
+            return planned
         except KeyError:
             pass
-        plan, keep = self._compile(query, operation_name)
-        if keep and len(query) <= self.max_cached_length:
-            self._plans[key] = plan
-            if len(self._plans) > self.maxsize:
-                self._plans.popitem(last=False)
-        return plan
+        planned = self._parse(query, operation_name)
+        # A refusal is kept too, so a refused document is not parsed and measured again on every request;
+        # documents too long to keep are not (the cache holds at most ``maxsize`` of ``max_cached_length``).
+        if len(query) <= self.max_cached_length:
+            self._documents[key] = planned
+            if len(self._documents) > self.maxsize:
+                self._documents.popitem(last=False)
+        return planned
 
-    def _compile(self, query: str, operation_name: str | None) -> tuple[OperationPlan | None, bool]:
-        """The plan (None: the resolvers answer), and whether to keep that outcome. A refusal is kept too, so a
-        refused document is not parsed and measured again on every request; documents too long to keep are not
-        (the cache holds at most ``maxsize`` documents of ``max_cached_length``)."""
+    def _parse(self, query: str, operation_name: str | None) -> PlannedDocument | None:
         try:
             check_document_length(self.limits, query)
             document = parse(query, max_tokens=self.limits.max_tokens)
             check_document(self.limits, self.schema, document, operation_name, None)
         except (GraphQLError, MatchgraphError):
-            return None, True
+            return None
         if validate(self.schema, document, specified_rules):
-            return None, True
-        try:
-            plan = compile_operation(self.schema, document, operation_name, is_supported)
-        except NotCompilable as exc:
-            logger.debug("not compiled (%s): %s", exc, operation_name)
-            return None, True
-        return dataclasses.replace(plan, document=document), True
+            return None
+        operation = select_operation(document, operation_name)
+        if operation is None or operation.operation.value != "query":
+            return None
+        return PlannedDocument(document, operation_name, condition_variables(document))
 
     async def execute(
-        self, query: str | None, operation_name: str | None, variables: dict[str, Any] | None, context: Context
+        self,
+        query: str | None,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        context: Context,
+        run_rest: RunRest | None = None,
     ) -> ExecutionResult | None:
-        """The result of a compiled plan, or ``None`` when the resolvers must answer this request."""
-        data = await self.execute_to_json(query, operation_name, variables, context)
-        return None if data is None else ExecutionResult(data=orjson.loads(data), errors=None)
+        """The result of a compiled plan — with the root fields it leaves to the resolvers answered by
+        ``run_rest`` and merged in — or ``None`` when the resolvers must answer the whole request."""
+        try:
+            data = await self.execute_to_json(query, operation_name, variables, context, partial=run_rest is not None)
+        except NeedsResolvers:
+            return None
+        if data is None:
+            return None
+        answered = orjson.loads(data)
+        plan = self.plan_for(query, operation_name, variables)
+        if plan is None or plan.residual_query is None:
+            return ExecutionResult(data=answered, errors=None)
+        rest = await run_rest(plan.residual_query)
+        self.merged += 1
+        for error in rest.errors or ():  # point into the document the client sent
+            if error.locations:
+                error.locations = [
+                    SourceLocation(*plan.residual_locations.get((loc.line, loc.column), (loc.line, loc.column)))
+                    for loc in error.locations
+                ]
+        if rest.data is None:  # a request error, or a non-null root field failed: no data at all
+            return rest
+        merged = {key: answered[key] if key in answered else rest.data.get(key) for key in plan.root_keys}
+        return ExecutionResult(data=merged, errors=rest.errors, extensions=rest.extensions)
 
     async def execute_to_json(
-        self, query: str | None, operation_name: str | None, variables: dict[str, Any] | None, context: Context
+        self,
+        query: str | None,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        context: Context,
+        *,
+        partial: bool = False,
     ) -> bytes | None:
-        """The response's ``data`` as JSON text built by PostgreSQL, or ``None`` (the resolvers answer)."""
+        """The response's ``data`` as JSON text built by PostgreSQL, or ``None`` (the resolvers answer).
+
+        With ``partial``, the data of the plan's own root fields when it leaves others to the resolvers; without,
+        such a plan raises :class:`NeedsResolvers` (before any SQL)."""
         if not query or context.principal is None or context.auth_error is not None:
             return None
-        plan = self.plan_for(query, operation_name)
-        if plan is None or not _permitted(plan, context):
+        prepared = self._prepare(query, operation_name, variables)
+        if prepared is None:
+            return None
+        plan, coerced = prepared
+        if plan.residual_query is not None and not partial:
+            raise NeedsResolvers
+        if not _permitted(plan, context):
             return None
         try:  # the cost depends on the variables (page sizes)
             check_document(self.limits, self.schema, plan.document, operation_name, variables)
         except MatchgraphError:
             self.fallbacks += 1
             return None
-        coerced = get_variable_values(self.schema, plan.variable_definitions, variables or {})
-        if not isinstance(coerced, VariableValues):
-            return None
         bindings = Bindings(context.principal, context.clock.now())
         try:
-            bind_plan(plan.root, coerced.coerced, bindings)
+            bind_plan(plan.root, coerced, bindings)
             shape = (*access.viewer_shape(context.principal), *bindings.shape)
             statement = plan.statements.get(shape)
             if statement is None:

@@ -21,7 +21,7 @@ from graphql_app.compiled.render import (
     timestamp,
     uuid_text,
 )
-from graphql_app.compiled.sql import MISSING_JSON, SqlWriter, match_cursor
+from graphql_app.compiled.sql import MISSING_JSON, SqlWriter, json_object, literal, match_cursor
 from graphql_app.db.models import companies, grant_matches, grants
 from graphql_app.services.pages import MatchCursor, decode_offset_cursor
 
@@ -264,6 +264,61 @@ def _query_companies(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     )
 
 
+def bind_grant_match_stats(args: dict) -> tuple[dict, tuple]:
+    company_id = args["companyId"]
+    if company_id is not None:
+        company_id = checked(lambda: validation.parse_uuid(company_id, "companyId"))
+    return {"company_id": company_id}, (company_id is not None,)
+
+
+def _query_grant_match_stats(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    """``grant_match_statistics``: per-bucket aggregates of the listed matches, added up as the service adds them."""
+    m, g, s = writer.alias("m"), writer.alias("g"), writer.alias("s")
+    rules = access.grant_match_list(grant_matches.alias(m), grants.alias(g), writer.principal, writer.now, None)
+    conditions = [writer.clause(rule) for rule in rules]
+    company = None
+    if writer.bound(field)["company_id"] is not None:
+        company = writer.param(field, "company_id", "uuid")
+        conditions.append(f"{m}.company_id = {company}")
+    buckets = (
+        f"SELECT least(floor({m}.score * 10), 9)::int AS bucket, count(*) AS n, "
+        f"count(*) FILTER (WHERE {m}.is_saved) AS saved, count(*) FILTER (WHERE {m}.is_dismissed) AS dismissed, "
+        f"count(*) FILTER (WHERE {m}.is_viewed) AS viewed, sum({m}.score) AS score_sum, max({m}.score) AS top "
+        f"FROM grant_matches {m} JOIN grants {g} ON {g}.id = {m}.grant_id WHERE {' AND '.join(conditions)} "
+        "GROUP BY 1"
+    )
+    values = {
+        "total": f"coalesce(sum({s}.n), 0)::int",
+        "saved": f"coalesce(sum({s}.saved), 0)::int",
+        "dismissed": f"coalesce(sum({s}.dismissed), 0)::int",
+        "viewed": f"coalesce(sum({s}.viewed), 0)::int",
+        "averageScore": f"sum({s}.score_sum) / nullif(sum({s}.n), 0)::float8",
+        "topScore": f"max({s}.top)",
+        "__typename": literal("GrantMatchStats"),
+    }
+    pairs = []
+    for part in field.selection.fields:
+        if part.name == "histogram":
+            i, h = writer.alias("i"), writer.alias("h")
+            bar = {
+                "lower": f"({i} / 10.0)::float8",
+                "upper": f"(({i} + 1) / 10.0)::float8",
+                "count": f"coalesce((SELECT {h}.n FROM buckets {h} WHERE {h}.bucket = {i}), 0)::int",
+                "__typename": literal("ScoreBucket"),
+            }
+            bars = json_object([(bucket.key, bar[bucket.name]) for bucket in part.selection.fields])
+            pairs.append((part.key, f"(SELECT json_agg({bars} ORDER BY {i}) FROM generate_series(0, 9) {i})"))
+        else:
+            pairs.append((part.key, values[part.name]))
+    stats = f"(WITH buckets AS ({buckets}) SELECT {json_object(pairs)} FROM buckets {s})"
+    if company is None:
+        return stats
+    c = writer.alias("c")
+    # The resolver answers NOT_FOUND for a company the viewer cannot see.
+    visible = f"EXISTS (SELECT 1 FROM companies {c} WHERE {c}.id = {company} AND {_tenant_rows(companies, c, writer)})"
+    return f"CASE WHEN {visible} THEN {stats} ELSE {MISSING_JSON} END"
+
+
 QUERY_FIELDS: dict[str, FieldRenderer] = {
     "company": _query_company,
     "companies": _query_companies,
@@ -271,12 +326,21 @@ QUERY_FIELDS: dict[str, FieldRenderer] = {
     "grant": _query_grant,
     "grantMatch": _query_grant_match,
     "grantMatches": _query_grant_matches,
+    "grantMatchStats": _query_grant_match_stats,
 }
 
 OBJECT_FIELDS: dict[str, dict[str, FieldRenderer]] = {
     "Grant": GRANT_FIELDS,
     "GrantMatch": GRANT_MATCH_FIELDS,
     "Company": COMPANY_FIELDS,
+}
+
+#: Types rendered whole by their parent field (``grantMatchStats``), with the fields it handles.
+STATS_FIELDS: dict[str, frozenset[str]] = {
+    "GrantMatchStats": frozenset(
+        {"total", "saved", "dismissed", "viewed", "averageScore", "topScore", "histogram", "__typename"}
+    ),
+    "ScoreBucket": frozenset({"lower", "upper", "count"}),
 }
 
 #: Object types rendered whole by their parent field's renderer (connections), with the fields it handles.
@@ -287,6 +351,7 @@ INLINE_FIELDS: dict[str, frozenset[str]] = {
     "GrantEdge": frozenset({"cursor", "node"}),
     "CompanyConnection": frozenset({"edges", "pageInfo", "totalCount"}),
     "CompanyEdge": frozenset({"cursor", "node"}),
+    **STATS_FIELDS,
 }
 
 BINDERS = {
@@ -297,4 +362,5 @@ BINDERS = {
     ("Query", "grantMatch"): bind_id,
     ("Query", "grantMatches"): bind_root_grant_matches,
     ("Company", "grantMatches"): bind_grant_match_connection,
+    ("Query", "grantMatchStats"): bind_grant_match_stats,
 }

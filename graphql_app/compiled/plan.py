@@ -1,17 +1,23 @@
 """Compile a query operation into a plan tree: response keys, fields, arguments and permissions.
 
 The compiler resolves fragments (named and inline) against the concrete object types, merges fields that
-share a response key, and refuses (returns ``None``) anything it cannot execute exactly like the resolvers
-would: other operation types, directives, interface-typed fields, introspection and fields no mapping renders.
-A union-typed field gets a selection per possible type; its renderer picks one per row.
+share a response key and applies ``@skip``/``@include`` with the request's variables (a plan exists per
+combination of the conditions' values). A root field it cannot execute exactly like the resolvers would —
+interface-typed fields, introspection, fields no mapping renders — is left to them: the plan keeps a residual
+document of those root fields, which the resolvers run and the executor merges into the plan's answer. It refuses
+(raises :class:`NotCompilable`) other operation types, other directives, and operations with no compiled root
+field. A union-typed field gets a selection per possible type; its renderer picks one per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -22,12 +28,17 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
+    Node,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     VariableDefinitionNode,
+    VariableNode,
+    get_location,
     get_named_type,
     is_leaf_type,
+    parse,
+    print_ast,
 )
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -78,6 +89,29 @@ class OperationPlan:
     statements: dict[tuple, tuple[str, list]] = field(default_factory=dict, compare=False, repr=False)
     #: The parsed document, which the request limits measure with each request's variables.
     document: DocumentNode | None = field(default=None, compare=False, repr=False)
+    #: Every root response key in response order, the residual's included.
+    root_keys: tuple[str, ...] = ()
+    #: The root fields the resolvers answer, as a document of their own (same operation name, only the variables
+    #: and fragments they use); ``None`` when the plan answers everything.
+    residual_query: str | None = None
+    #: Where each node of ``residual_query`` stands in the original document, (line, column) to (line, column):
+    #: the resolvers' errors point into the document the client sent.
+    residual_locations: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict, compare=False)
+
+
+CONDITIONAL_DIRECTIVES = frozenset({"skip", "include"})
+
+
+def condition_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables any ``@skip``/``@include`` of the document reads: a plan exists per combination of theirs."""
+    names = {
+        argument.value.name.value
+        for node in _walk(document)
+        if isinstance(node, DirectiveNode) and node.name.value in CONDITIONAL_DIRECTIVES
+        for argument in node.arguments
+        if isinstance(argument.value, VariableNode)
+    }
+    return tuple(sorted(names))
 
 
 def compile_operation(
@@ -85,10 +119,12 @@ def compile_operation(
     document: DocumentNode,
     operation_name: str | None,
     is_supported: Callable[[str, str], bool],
+    variables: dict[str, Any] | None = None,
 ) -> OperationPlan:
     """The plan of ``operation_name`` in a *validated* document; raises :class:`NotCompilable`.
 
-    ``is_supported(type_name, field_name)`` says whether a mapping can render a field.
+    ``is_supported(type_name, field_name)`` says whether a mapping can render a field; ``variables`` (coerced)
+    decide the ``@skip``/``@include`` conditions that use them.
     """
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None and len(operations) == 1:
@@ -101,13 +137,92 @@ def compile_operation(
     if operation.operation != OperationType.QUERY or operation.directives:
         raise NotCompilable("only queries without directives")
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    compiler = _Compiler(schema, fragments, is_supported)
-    root = compiler.selection(schema.query_type, [operation.selection_set])
+    compiler = _Compiler(schema, fragments, is_supported, variables or {})
+    grouped = compiler.group(schema.query_type, [operation.selection_set])
+    compiled: list[FieldPlan] = []
+    residual: dict[str, list[FieldNode]] = {}
+    for key, nodes in grouped.items():
+        mark = compiler.mark()
+        try:
+            compiled.append(compiler.field(schema.query_type, key, nodes))
+        except NotCompilable:
+            compiler.rewind(mark)
+            residual[key] = nodes
+    if not compiled:
+        raise NotCompilable("no root field is compiled")
+    residual_query, residual_locations = _residual_query(operation, fragments, residual) if residual else (None, {})
     return OperationPlan(
-        root=root,
+        root=SelectionPlan(schema.query_type.name, tuple(compiled)),
         variable_definitions=tuple(operation.variable_definitions or ()),
         permission_classes=tuple(dict.fromkeys(compiler.permission_classes)),
+        root_keys=tuple(grouped),
+        residual_query=residual_query,
+        residual_locations=residual_locations,
     )
+
+
+def _residual_query(
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    residual: dict[str, list[FieldNode]],
+) -> tuple[str, dict[tuple[int, int], tuple[int, int]]]:
+    """A document of the root fields the resolvers answer: the operation (same name) with just those fields, and
+    only the variable definitions and fragments they use (GraphQL rejects unused ones); and where its nodes stand
+    in the original document."""
+    nodes = [node for group in residual.values() for node in group]
+    used_fragments: dict[str, FragmentDefinitionNode] = {}
+    pending = list(nodes)
+    while pending:
+        for node in _walk(pending.pop()):
+            if isinstance(node, FragmentSpreadNode) and node.name.value not in used_fragments:
+                fragment = used_fragments[node.name.value] = fragments[node.name.value]
+                pending.append(fragment)
+    used_variables = {
+        node.name.value
+        for root in [*nodes, *used_fragments.values()]
+        for node in _walk(root)
+        if isinstance(node, VariableNode)
+    }
+    rest = OperationDefinitionNode(
+        operation=OperationType.QUERY,
+        name=operation.name,
+        directives=(),
+        variable_definitions=tuple(
+            d for d in operation.variable_definitions or () if d.variable.name.value in used_variables
+        ),
+        selection_set=SelectionSetNode(selections=tuple(nodes)),
+    )
+    document = DocumentNode(definitions=(rest, *used_fragments.values()))
+    text = print_ast(document)
+    # Printing and parsing again gives the same tree: pair the nodes up to pair their positions.
+    try:
+        locations = {
+            _line_column(printed): _line_column(original)
+            for original, printed in zip(_walk(document), _walk(parse(text)), strict=True)
+            if original.loc is not None and printed.loc is not None
+        }
+    except ValueError:  # not the same tree after all: let the resolvers answer the whole operation
+        raise NotCompilable("the residual document does not print faithfully") from None
+    return text, locations
+
+
+def _line_column(node: Node) -> tuple[int, int]:
+    location = get_location(node.loc.source, node.loc.start)
+    return location.line, location.column
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    """The node and every node below it."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        for key in current.keys:
+            value = getattr(current, key, None)
+            if isinstance(value, Node):
+                pending.append(value)
+            elif isinstance(value, tuple | list):
+                pending.extend(item for item in value if isinstance(item, Node))
 
 
 class _Compiler:
@@ -116,21 +231,59 @@ class _Compiler:
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         is_supported: Callable[[str, str], bool],
+        variables: dict[str, Any],
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.is_supported = is_supported
+        self.variables = variables
         self.permission_classes: list[type] = []
         self.fields = 0
 
-    def selection(self, object_type: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode]) -> SelectionPlan:
+    def mark(self) -> tuple[int, int]:
+        return len(self.permission_classes), self.fields
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        """Forget what a field that turned out not compilable added."""
+        del self.permission_classes[mark[0] :]
+        self.fields = mark[1]
+
+    def group(
+        self, object_type: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode]
+    ) -> dict[str, list[FieldNode]]:
+        """The included field nodes of the selection sets, by response key in response order."""
         grouped: dict[str, list[FieldNode]] = {}
         for selection_set in selection_sets:
             self._collect(object_type, selection_set, grouped, set())
         if len(grouped) > MAX_KEYS_PER_OBJECT:
             raise NotCompilable("too many keys for one JSON object")
-        fields = tuple(self._field(object_type, key, nodes) for key, nodes in grouped.items())
+        return grouped
+
+    def selection(self, object_type: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode]) -> SelectionPlan:
+        grouped = self.group(object_type, selection_sets)
+        fields = tuple(self.field(object_type, key, nodes) for key, nodes in grouped.items())
         return SelectionPlan(object_type.name, fields)
+
+    def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> bool:
+        """``@skip``/``@include`` decided as graphql-core's executor decides them; other directives refused."""
+        if not node.directives:
+            return True
+        conditions = {}
+        for directive in node.directives:
+            if directive.name.value not in CONDITIONAL_DIRECTIVES:
+                raise NotCompilable("only @skip and @include are applied by plans")
+            conditions[directive.name.value] = self._condition(directive)
+        return not conditions.get("skip", False) and conditions.get("include", True)
+
+    def _condition(self, directive: DirectiveNode) -> bool:
+        value = directive.arguments[0].value if directive.arguments else None
+        if isinstance(value, BooleanValueNode):
+            return value.value
+        if isinstance(value, VariableNode):
+            given = self.variables.get(value.name.value)
+            if isinstance(given, bool):
+                return given
+        raise NotCompilable("a condition graphql-core refuses (null)")  # the resolvers report it
 
     def _collect(
         self,
@@ -140,8 +293,8 @@ class _Compiler:
         visited: set[str],
     ) -> None:
         for node in selection_set.selections:
-            if node.directives:
-                raise NotCompilable("directives are evaluated by the resolvers' executor")
+            if not self._included(node):
+                continue
             if isinstance(node, FieldNode):
                 grouped.setdefault(node.alias.value if node.alias else node.name.value, []).append(node)
             elif isinstance(node, InlineFragmentNode):
@@ -168,7 +321,7 @@ class _Compiler:
             return object_type in named.types
         return False
 
-    def _field(self, object_type: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldPlan:
+    def field(self, object_type: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldPlan:
         self.fields += 1
         if self.fields > MAX_FIELDS_PER_PLAN:
             raise NotCompilable("too many fields")

@@ -45,7 +45,7 @@ class Fallback(Exception):
 
 
 #: Where a statement parameter's value comes from: ("field", id of a FieldPlan, key of its bound values) or
-#: ("shared", "now" | "tenant").
+#: ("shared", "now" | "tenant" | "member" | "subject" | "roles").
 ParamSource = tuple[str, int | str, str | None]
 
 
@@ -66,6 +66,7 @@ class Bindings:
                 "tenant": lambda: self.principal.tenant_id,
                 "member": lambda: self.principal.member_id,
                 "subject": lambda: self.principal.subject,
+                "roles": lambda: sorted(role.value for role in self.principal.roles),
             }[owner]()
         return self.fields[owner][key]
 
@@ -125,6 +126,10 @@ class SqlWriter:
                 index = self._shared_index[name] = len(self.sources)
             placeholder = self._shared[key] = f"${index}" + (f"::{pg_type}" if pg_type else "")
         return placeholder
+
+    def viewer_param(self, name: str, pg_type: str) -> str:
+        """The placeholder of a value of the caller: ``tenant``, ``member``, ``subject`` or ``roles``."""
+        return self._shared_param(name, pg_type)
 
     def alias(self, prefix: str) -> str:
         self._aliases += 1

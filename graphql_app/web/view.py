@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +33,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_app.auth import Principal, bearer_token
 from graphql_app.compiled import CompiledQueries
+from graphql_app.compiled.executor import NeedsResolvers
 from graphql_app.context import AppServices, Context
 from graphql_app.errors import MatchgraphError, PersistedQueryNotFound
 from graphql_app.response_cache import CHANGES_CHANNEL, ResponseCache, operation_kind
@@ -49,9 +51,32 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
-            await self.ws.send_text(self.view.encode_json_string(message))
+            await self.ws.send_text(encode_message(message))
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
+
+
+#: The latest event results' JSON, by the identity of their ``data`` (kept alive alongside).
+_ENCODED_DATA: OrderedDict[int, tuple[object, str]] = OrderedDict()
+
+
+def encode_message(message: Mapping[str, object]) -> str:
+    """A protocol message as JSON text. An event's ``data`` shared by many subscribers (``schema.execution``)
+    is encoded once; each subscriber's message only adds its own operation id around it."""
+    payload = message.get("payload")
+    if not (isinstance(payload, dict) and payload.keys() == {"data"} and isinstance(payload["data"], dict)):
+        return orjson.dumps(message).decode()
+    data = payload["data"]
+    entry = _ENCODED_DATA.get(id(data))
+    if entry is None or entry[0] is not data:
+        entry = _ENCODED_DATA[id(data)] = (data, orjson.dumps(data).decode())
+        while len(_ENCODED_DATA) > 32:
+            _ENCODED_DATA.popitem(last=False)
+    parts = [
+        f'"{key}":{{"data":{entry[1]}}}' if key == "payload" else f'"{key}":{orjson.dumps(value).decode()}'
+        for key, value in message.items()
+    ]
+    return "{" + ",".join(parts) + "}"
 
 
 class MatchgraphGraphQL(GraphQL):
@@ -162,20 +187,24 @@ class MatchgraphGraphQL(GraphQL):
             return refusal_response(exc)
         if not isinstance(query, str):
             return None
-        request.state.compiled_plan_tried = True  # a plan that hands back is not run again in execute_single
 
         async def answer() -> bytes | None:
             data = await self.app_state.compiled_queries.execute_to_json(query, operation_name, variables, context)
+            # A plan that hands the request back is not run again in execute_single.
+            request.state.compiled_plan_tried = True
             return None if data is None else b'{"data":' + data + b"}"
 
         cache: ResponseCache | None = self.app_state.response_cache
-        if cache is None:
-            content = await answer()
-        elif operation_kind(query, operation_name) != "query":
-            return None  # mutations invalidate the cache on Strawberry's path
-        else:
-            key = "json:" + cache.key(query, operation_name, variables, context.principal)
-            content = await cache.get_or_compute(key, answer, keep=lambda content: content is not None)
+        try:
+            if cache is None:
+                content = await answer()
+            elif operation_kind(query, operation_name) != "query":
+                return None  # mutations invalidate the cache on Strawberry's path
+            else:
+                key = "json:" + cache.key(query, operation_name, variables, context.principal)
+                content = await cache.get_or_compute(key, answer, keep=lambda content: content is not None)
+        except NeedsResolvers:  # part plan, part resolvers: Strawberry's path runs both and merges them
+            return None
         return None if content is None else Response(content, media_type="application/json")
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -218,9 +247,13 @@ class MatchgraphGraphQL(GraphQL):
             compiled = None
         if compiled is not None and (request_adapter.method == "POST" or self.allow_queries_via_get):
 
+            async def run_rest(residual_query: str) -> ExecutionResult:
+                rest = dataclasses.replace(request_data, query=residual_query)
+                return await self._execute(request_adapter.method, context, root_value, rest, sub_response)
+
             async def run() -> ExecutionResult:
                 result = await compiled.execute(
-                    request_data.query, request_data.operation_name, request_data.variables, context
+                    request_data.query, request_data.operation_name, request_data.variables, context, run_rest
                 )
                 return result if result is not None else await interpreted()
 

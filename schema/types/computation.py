@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 
 import strawberry
@@ -50,3 +51,20 @@ class Computation:
             finished_at=row.finished_at,
             updated_at=row.updated_at,
         )
+
+
+#: The latest events' objects, by the identity of the row they were made from (kept alive alongside).
+_SHARED: OrderedDict[int, tuple[Row, Computation]] = OrderedDict()
+
+
+def shared_computation(row: Row) -> Computation:
+    """One ``Computation`` per event row: every subscriber of an event gets the same object, so the event is
+    executed once per audience (``schema.execution``)."""
+    entry = _SHARED.get(id(row))
+    if entry is not None and entry[0] is row:
+        return entry[1]
+    computation = Computation.from_row(row)
+    _SHARED[id(row)] = (row, computation)
+    while len(_SHARED) > 32:
+        _SHARED.popitem(last=False)
+    return computation

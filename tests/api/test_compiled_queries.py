@@ -96,8 +96,10 @@ async def matched(as_platform_admin, as_admin, as_other_tenant) -> dict:
     first = await create_company(as_admin, name="Solar Engineering GmbH")
     second = await create_company(as_admin, name="Wind Retrofit BV", country="NL", employees=None, size="SMALL")
     other = await create_company(as_other_tenant, name="Other Tenant AB", country="SE")
+    computations = []
     for client, company in ((as_admin, first), (as_admin, second), (as_other_tenant, other)):
-        assert (await calculate(client, company["id"]))["status"] == "SUCCEEDED"
+        computations.append(await calculate(client, company["id"]))
+        assert computations[-1]["status"] == "SUCCEEDED"
     page = await as_admin.data(PAGE, {"c": first["id"], "first": 5})
     nodes = [edge["node"] for edge in page["grantMatches"]["edges"]]
     await as_admin.data(
@@ -105,7 +107,15 @@ async def matched(as_platform_admin, as_admin, as_other_tenant) -> dict:
         " d: applyGrantMatchAction(matchId: $b, action: DISMISS) { id } }",
         {"a": nodes[0]["id"], "b": nodes[1]["id"]},
     )
-    return {"first": first, "second": second, "other": other, "match": nodes[2], "grant": nodes[2]["grant"]}
+    return {
+        "first": first,
+        "second": second,
+        "other": other,
+        "match": nodes[2],
+        "grant": nodes[2]["grant"],
+        "computation": computations[0],
+        "other_computation": computations[2],
+    }
 
 
 async def answer(client: httpx.AsyncClient, token: str | None, query: str, variables: dict) -> dict:
@@ -119,7 +129,7 @@ async def assert_same(apps, token: str | None, query: str, variables: dict, *, c
     """Both apps answer alike; ``compiled`` says whether a plan (rather than the resolvers) must have answered."""
     compiled_app, interpreted_app = apps
     plans: CompiledQueries = compiled_app.plans
-    served = plans.served
+    served, merged = plans.served, plans.merged
     with count_statements() as log:
         expected = await answer(interpreted_app, token, query, variables)
     interpreted_statements = log.count
@@ -127,8 +137,11 @@ async def assert_same(apps, token: str | None, query: str, variables: dict, *, c
         got = await answer(compiled_app, token, query, variables)
     assert got == expected
     assert plans.served == served + (1 if compiled else 0), (plans.served, served, got)
-    if compiled:
-        assert log.count == 1 <= interpreted_statements, log.statements
+    if compiled and plans.merged == merged:  # the plan answered everything: one statement
+        assert log.count == 1 <= max(interpreted_statements, 1), log.statements  # `me` alone needs no table
+    elif compiled:  # the plan's statement, then the resolvers' part
+        assert log.statements[0].startswith("SELECT json_build_object"), log.statements
+        assert log.count <= interpreted_statements, log.statements
     return got
 
 
@@ -154,7 +167,7 @@ async def test_frontend_page_and_every_filter_match_the_resolvers(two_apps, matc
             body = await assert_same(two_apps, token, PAGE, variables, compiled=True)
             assert not body.get("errors")
     # One statement per shape (scoping, which optional arguments, which status), not per request.
-    statements = two_apps[0].plans.plan_for(PAGE, None).statements
+    statements = two_apps[0].plans.plan_for(PAGE, None, {"first": 1}).statements
     # {tenant-scoped, platform admin} × {plain, ACTIVE, SAVED, DISMISSED, minScore, no company}: 10 variable
     # sets per caller, 6 shapes.
     assert len(statements) == 2 * 6, list(statements)
@@ -265,11 +278,8 @@ async def test_errors_roles_and_other_tenants_are_answered_by_the_resolvers(two_
 
 
 async def test_what_plans_do_not_cover_runs_through_the_resolvers(two_apps, matched):
-    company = matched["first"]["id"]
     uncovered = [
-        ("query($c: ID!, $s: Boolean!) { company(id: $c) { name @include(if: $s) } }", {"c": company, "s": True}),
-        ("{ grantMatchStats { total } }", {}),
-        ("query($c: ID!) { company(id: $c) { name } me { tenantId } }", {"c": company}),
+        ("query($c: ID!) { liveGrantMatches(companyId: $c) { totalCount } }", {"c": matched["first"]["id"]}),
         ("{ __schema { queryType { name } } }", {}),
     ]
     for query, variables in uncovered:
@@ -277,12 +287,127 @@ async def test_what_plans_do_not_cover_runs_through_the_resolvers(two_apps, matc
         assert not body.get("errors"), body
 
 
+async def test_directives_are_applied_when_the_plan_is_bound(two_apps, matched):
+    company = matched["first"]["id"]
+    query = """
+    query($c: ID!, $s: Boolean!, $lean: Boolean = false) {
+      company(id: $c) {
+        name @include(if: $s)
+        country @skip(if: $s)
+        ... @skip(if: $lean) { grantMatches(first: 2) { totalCount edges @include(if: $s) { node { score } } } }
+        size @skip(if: true)
+      }
+    }"""
+    for variables in ({"s": True}, {"s": False}, {"s": True, "lean": True}, {"s": False, "lean": True}):
+        body = await assert_same(two_apps, ADMIN_A, query, {"c": company, **variables}, compiled=True)
+        assert not body.get("errors") and ("name" in body["data"]["company"]) == variables["s"]
+    # One plan per combination of the conditions' variables, each with its own statement.
+    assert two_apps[0].plans.plan_for(query, None, {"c": company, "s": True}).statements
+    lean = two_apps[0].plans.plan_for(query, None, {"c": company, "s": False, "lean": True})
+    assert [f.key for f in lean.root.fields[0].selection.fields] == ["country"]
+
+
+async def test_mixed_root_fields_run_the_plan_and_the_resolvers_into_one_response(two_apps, matched):
+    company, other = matched["first"]["id"], matched["other"]["id"]
+    plans: CompiledQueries = two_apps[0].plans
+    merged = plans.merged
+    cases = [
+        (
+            "query($c: ID!) { company(id: $c) { name } live: liveGrantMatches(companyId: $c) { totalCount } }",
+            {"c": company},
+        ),
+        # The resolvers' part in the middle, aliased, through fragments, with variables of its own.
+        (
+            """fragment Live on LiveGrantMatch { score grant { title } }
+            query Both($c: ID!, $n: Int!, $live: Int!) {
+              top: grantMatches(companyId: $c, first: $n) { edges { node { score } } }
+              ... on Query { live: liveGrantMatches(companyId: $c, first: $live) { edges { node { ...Live } } } }
+              grants(first: 1) { totalCount }
+            }""",
+            {"c": company, "n": 2, "live": 3},
+        ),
+        # An error in the resolvers' part: the same data, errors, paths and locations as the resolvers alone.
+        (
+            'query($c: ID!) {\n  company(id: $c) { name }\n  live: liveGrantMatches(companyId: "nope") { totalCount }\n}',
+            {"c": company},
+        ),
+        (  # another tenant's company in the resolvers' part
+            "query($c: ID!, $o: ID!) { company(id: $c) { name } live: liveGrantMatches(companyId: $o) { totalCount } }",
+            {"c": company, "o": other},
+        ),
+    ]
+    for query, variables in cases:
+        await assert_same(two_apps, ADMIN_A, query, variables, compiled=True)
+    assert plans.merged == merged + len(cases)
+    # A plan that cannot answer its part (another tenant's company) hands the whole request to the resolvers.
+    body = await assert_same(
+        two_apps,
+        ADMIN_A,
+        "query($c: ID!) { company(id: $c) { name } live: liveGrantMatches(companyId: $c) { totalCount } }",
+        {"c": other},
+        compiled=False,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+VIEWER_ALL = "__typename subject tenantId roles memberId"
+COMPUTATION_ALL = """
+  __typename id kind status progress totalCount processedCount resultCount subjectId parameters error attempts
+  requestedBy createdAt startedAt finishedAt updatedAt
+"""
+STATS_ALL = "__typename total saved dismissed viewed averageScore topScore histogram { __typename lower upper count }"
+CALLER = f"""
+query($k: ID!, $c: ID) {{
+  me {{ {VIEWER_ALL} }}
+  computation(id: $k) {{ {COMPUTATION_ALL} }}
+  stats: grantMatchStats(companyId: $c) {{ {STATS_ALL} }}
+  all: grantMatchStats {{ total averageScore }}
+}}"""
+
+
+async def test_the_caller_its_computations_and_match_statistics_match_the_resolvers(two_apps, matched):
+    computation, company = matched["computation"]["id"], matched["first"]["id"]
+    member = token_for("tenant-a", ("MEMBER",), member_id=str(uuid.uuid4()))
+    for token, variables in (
+        (ADMIN_A, {"k": computation, "c": company}),
+        (ADMIN_A, {"k": computation, "c": matched["second"]["id"]}),
+        (USER_A, {"k": computation, "c": None}),
+        (PLATFORM, {"k": matched["other_computation"]["id"], "c": matched["other"]["id"]}),
+    ):
+        body = await assert_same(two_apps, token, CALLER, variables, compiled=True)
+        assert not body.get("errors") and body["data"]["stats"]["histogram"][9]["upper"] == 1
+    body = await assert_same(two_apps, member, "{ me { " + VIEWER_ALL + " } }", {}, compiled=True)
+    assert body["data"]["me"]["memberId"] and body["data"]["me"]["roles"] == ["MEMBER"]
+    # Another tenant's computation or company, a malformed id: the resolvers answer (NOT_FOUND, BAD_USER_INPUT).
+    for variables in (
+        {"k": matched["other_computation"]["id"], "c": company},
+        {"k": computation, "c": matched["other"]["id"]},
+        {"k": "nope", "c": None},
+    ):
+        body = await assert_same(two_apps, ADMIN_A, CALLER, variables, compiled=False)
+        assert body["errors"][0]["extensions"]["code"] in ("NOT_FOUND", "BAD_USER_INPUT")
+    # A member may not read match statistics: the permission refuses it on both paths.
+    body = await assert_same(two_apps, member, CALLER, {"k": computation, "c": None}, compiled=False)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
 def test_every_mapped_field_is_compared_here():
     """A field added to the mappings must be added to the queries above (so both paths are compared on it)."""
+    from graphql_app.compiled import viewer_fields
     from graphql_app.compiled.grant_fields import COMPANY_FIELDS, GRANT_FIELDS, GRANT_MATCH_FIELDS, QUERY_FIELDS
 
     asked = set(
-        (PAGE + SHAPES + DEEP + SINGLE + LISTS + GRANT_ALL + COMPANY_ALL + MATCH_FIELDS).replace("{", " ").split()
+        (PAGE + SHAPES + DEEP + SINGLE + LISTS + GRANT_ALL + COMPANY_ALL + MATCH_FIELDS + CALLER)
+        .replace("{", " ")
+        .split()
     )
-    for mapping in (GRANT_FIELDS, COMPANY_FIELDS, GRANT_MATCH_FIELDS, QUERY_FIELDS):
+    for mapping in (
+        GRANT_FIELDS,
+        COMPANY_FIELDS,
+        GRANT_MATCH_FIELDS,
+        QUERY_FIELDS,
+        viewer_fields.QUERY_FIELDS,
+        viewer_fields.VIEWER_FIELDS,
+        viewer_fields.COMPUTATION_FIELDS,
+    ):
         assert set(mapping) <= {word.split("(")[0] for word in asked}, set(mapping) - asked

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 import strawberry
-from graphql import parse
+from graphql import parse, validate
 from strawberry.extensions import QueryDepthLimiter
 
 from graphql_app.compiled import CompiledQueries
 from graphql_app.compiled.mappings import is_supported
-from graphql_app.compiled.plan import MAX_KEYS_PER_OBJECT, NotCompilable, compile_operation
+from graphql_app.compiled.plan import MAX_KEYS_PER_OBJECT, NotCompilable, compile_operation, condition_variables
 from schema.root import build_schema, schema
 
 
-def plan_of(document: str, operation_name: str | None = None):
-    return compile_operation(schema._schema, parse(document), operation_name, is_supported)
+def plan_of(document: str, operation_name: str | None = None, variables: dict | None = None):
+    return compile_operation(schema._schema, parse(document), operation_name, is_supported, variables)
 
 
 def keys(selection) -> list[str]:
@@ -41,16 +41,56 @@ def test_fragments_and_aliases_merge_into_response_order():
     "document",
     [
         'mutation { calculateGrantMatches(companyId: "x") { id } }',
-        '{ grantMatch(id: "x") { id @skip(if: true) } }',
         'query Q @deprecated { grantMatch(id: "x") { id } }',
-        "{ grantMatchStats { total } }",  # not mapped
-        '{ grantMatch(id: "x") { id } me { subject } }',  # one field not mapped: the whole operation
+        '{ liveGrantMatches(companyId: "x") { totalCount } }',  # no compiled root field at all
         "{ __schema { queryType { name } } }",
     ],
 )
 def test_what_is_not_compiled(document):
     with pytest.raises(NotCompilable):
         plan_of(document)
+
+
+def test_root_fields_a_plan_cannot_answer_are_left_to_the_resolvers():
+    plan = plan_of(
+        """
+        fragment Who on Viewer { subject }
+        fragment Unused on Grant { title }
+        query Page($c: ID!, $first: Int, $live: Int) {
+          page: grantMatches(companyId: $c, first: $first) { totalCount }
+          live: liveGrantMatches(companyId: $c, first: $live) { totalCount edges { node { grant { ...Unused } } } }
+          ... on Query { grant(id: "x") { title } }
+          search: searchGrants(text: "solar") { __typename }
+        }"""
+    )
+    assert keys(plan.root) == ["page", "grant"]
+    assert plan.root_keys == ("page", "live", "grant", "search")
+    rest = parse(plan.residual_query)
+    # The same operation name, only the variables and fragments the residual fields use (validation rejects
+    # unused ones).
+    assert [d.name.value for d in rest.definitions] == ["Page", "Unused"]
+    assert [v.variable.name.value for v in rest.definitions[0].variable_definitions] == ["c", "live"]
+    assert [f.alias.value for f in rest.definitions[0].selection_set.selections] == ["live", "search"]
+    assert not validate(schema._schema, rest)
+    assert plan_of('{ grant(id: "x") { id } }').residual_query is None
+
+
+def test_skip_and_include_are_decided_with_the_variables():
+    document = """
+    query($c: ID!, $details: Boolean!, $lean: Boolean = false) {
+      grantMatches(companyId: $c) {
+        totalCount @skip(if: $lean)
+        edges @include(if: $details) { node { id score @include(if: false) grant @skip(if: true) { title } } }
+        ... @include(if: $details) { pageInfo { hasNextPage } }
+      }
+    }"""
+    assert condition_variables(parse(document)) == ("details", "lean")
+    full = plan_of(document, variables={"details": True, "lean": False})
+    connection = full.root.fields[0].selection
+    assert keys(connection) == ["totalCount", "edges", "pageInfo"]
+    assert keys(connection.fields[1].selection.fields[0].selection) == ["id"]
+    lean = plan_of(document, variables={"details": False, "lean": True})
+    assert keys(lean.root.fields[0].selection) == []
 
 
 def test_operation_selection_by_name():
