@@ -32,6 +32,7 @@ from graphql_app.jobs.events import ComputationEventHub
 from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.loaders import Loaders
 from graphql_app.response_cache import ResponseCache
+from graphql_app.services.scoring_pool import ScoringPool
 from graphql_app.settings import Settings, load_settings
 from graphql_app.web import graphiql
 from graphql_app.web.body_limit import BodySizeLimit
@@ -73,6 +74,14 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             await current.events.start()
         if app.state.response_cache is not None:
             current.events.on_change(app.state.response_cache.invalidate)
+        owns_scoring_pool = current.scoring_pool is None and settings.scoring_processes > 0
+        if owns_scoring_pool:
+            current.scoring_pool = ScoringPool(
+                current.db.url,
+                processes=settings.scoring_processes,
+                statement_timeout=settings.statement_timeout_seconds,
+            )
+            current.scoring_pool.warm_up()
         supervisor = None
         if settings.embedded:
             pools = [current.db]
@@ -112,6 +121,9 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
                     await asyncio.wait_for(worker_task, 10)
                 await worker_db.dispose()
             await current.events.stop()
+            if owns_scoring_pool:
+                await asyncio.to_thread(current.scoring_pool.close)
+                current.scoring_pool = None
             if owns_services:
                 await current.db.dispose()
 

@@ -27,6 +27,8 @@ class AppServices:
     events: Any = None  # graphql_app.jobs.events.ComputationEventHub, started by the app's lifespan
     #: Builds a request's DataLoaders from (database, viewer); the app sets it (graphql_app.loaders.Loaders).
     loaders: Callable[[Database, Principal], Any] | None = None
+    #: graphql_app.services.scoring_pool.ScoringPool: live scoring in worker processes (started by the app).
+    scoring_pool: Any = None
 
     _embedder_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 

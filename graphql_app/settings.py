@@ -57,6 +57,8 @@ class Settings:
     max_cost: int = 25_000
     #: Expensive operations (live scoring, search, computations) per caller and process; "" switches it off.
     rate_limit: str = "60/minute"
+    #: Worker processes for live scoring (0: a worker thread of the API process).
+    scoring_processes: int = 1
     statement_timeout_seconds: float = 15.0
     worker_statement_timeout_seconds: float = 600.0
 
@@ -138,5 +140,6 @@ def load_settings() -> Settings:
         max_cost=int(env("MATCHGRAPH_MAX_COST") or 25_000),
         rate_limit=env("MATCHGRAPH_RATE_LIMIT", "60/minute").strip(),
         statement_timeout_seconds=float(env("MATCHGRAPH_STATEMENT_TIMEOUT") or 15),
+        scoring_processes=int(env("MATCHGRAPH_SCORING_PROCESSES") or 1),
         worker_statement_timeout_seconds=float(env("MATCHGRAPH_WORKER_STATEMENT_TIMEOUT") or 600),
     )

@@ -15,9 +15,9 @@ from graphql_app.services.grant_match_pages import (
     get_grant_match,
     grant_match_page,
     grant_match_statistics,
-    live_grant_match_page,
 )
 from graphql_app.services.pages import MatchCursor, PageRequest
+from graphql_app.services.scoring_pool import compute_live_page
 from schema.connections import Connection, build_connection
 from schema.enums import GrantMatchAction, GrantMatchStatus
 from schema.types.computation import Computation
@@ -87,7 +87,8 @@ async def live_grant_matches(
     after: AfterArg = None,
 ) -> Connection[LiveGrantMatch]:
     """Matches computed now from the current catalogue and peers; nothing is stored."""
-    page = await live_grant_match_page(
+    page = await compute_live_page(
+        info.context.services.scoring_pool,
         info.context.db,
         info.context.viewer,
         validation.parse_uuid(company_id, "companyId"),

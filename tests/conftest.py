@@ -124,6 +124,7 @@ def settings(tmp_path: Path, pg_socket_dir: str, database_name: str, execution_p
         data_dir=tmp_path,
         jwt_secret=JWT_SECRET,
         compiled_queries=execution_path == "compiled",
+        scoring_processes=0,  # live scoring in a thread here; tests/api/test_scoring_pool.py runs the pool
     )
 
 

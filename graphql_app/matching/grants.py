@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -86,15 +86,19 @@ class GrantCandidates:
     days_left: np.ndarray
     peer_signal: np.ndarray
     peers_saved: np.ndarray
+    #: The set-valued columns already hold frozensets (tuples for NACE codes), grants with the same stored values
+    #: sharing one object: skip the conversion.
+    interned: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
-        # Equal sets become one object, so per-distinct memoisation in scoring hits by identity (fast).
-        self.countries = _interned(self.countries, frozenset)
-        self.nace_codes = _interned(self.nace_codes, tuple)
-        self.sizes = _interned(self.sizes, frozenset)
-        self.carbon_categories = _interned(self.carbon_categories, frozenset)
-        self.certifications = _interned(self.certifications, frozenset)
-        self.taxonomy_objectives = _interned(self.taxonomy_objectives, frozenset)
+    def __post_init__(self, interned: bool) -> None:
+        if not interned:
+            # Equal sets become one object, so per-distinct memoisation in scoring hits by identity (fast).
+            self.countries = _interned(self.countries, frozenset)
+            self.nace_codes = _interned(self.nace_codes, tuple)
+            self.sizes = _interned(self.sizes, frozenset)
+            self.carbon_categories = _interned(self.carbon_categories, frozenset)
+            self.certifications = _interned(self.certifications, frozenset)
+            self.taxonomy_objectives = _interned(self.taxonomy_objectives, frozenset)
         self.cosine_similarity = np.asarray(self.cosine_similarity, dtype=np.float64)
         self.is_carbon_focused = np.asarray(self.is_carbon_focused, dtype=bool)
         self.days_left = np.asarray(self.days_left, dtype=np.float64)

@@ -8,22 +8,18 @@ vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
-from sqlalchemy import Float, case, func, literal, or_, select
+from sqlalchemy import Float, Text, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
-from graphql_app.db.models import catalogue_version, companies, grant_matches, grants
+from graphql_app.db.models import companies, grant_matches, grants
 from graphql_app.matching.grants import (
     CompanyProfile,
     GrantCandidates,
@@ -32,6 +28,7 @@ from graphql_app.matching.grants import (
     rank_grant_matches,
     score_grants_for_company,
 )
+from graphql_app.services.grant_catalogue import catalogue_cache, paused_gc
 
 #: How many matches `calculateGrantMatches` stores per company.
 STORED_MATCHES_PER_COMPANY = 100
@@ -95,167 +92,39 @@ def whole_days_left(deadline: datetime | None, now: datetime) -> float:
 
 async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: datetime) -> ScoredCatalogue:
     """Pre-filter open grants the company is eligible for and take their cosine similarity (SQL, pgvector); take
-    their attributes from this process's copy of the catalogue; score them all (numpy, in a worker thread, so the
-    event loop keeps serving)."""
+    their other attributes from this process's copy of the catalogue; score them all (numpy, in a worker thread,
+    so the event loop keeps serving)."""
     embedding = company.embedding
     if embedding is not None:
         similarity = (1 - grants.c.embedding.cosine_distance(embedding)).cast(Float)
         similarity = case((grants.c.embedding.is_(None), literal(0.0)), else_=similarity)
     else:
         similarity = literal(0.0, Float)
-    candidates_query = select(grants.c.id, similarity.label("cosine")).where(
+    # Two arrays in one row: no per-row result objects for thousands of candidates.
+    candidates_query = select(
+        func.array_agg(grants.c.id.cast(Text)).label("ids"), func.array_agg(similarity).label("cosine")
+    ).where(
         access.open_grants(grants, now),
         or_(func.cardinality(grants.c.countries) == 0, grants.c.countries.any(company.country)),
         or_(func.cardinality(grants.c.sizes) == 0, grants.c.sizes.any(company.size)),
     )
-    attributes = await catalogue_cache.attributes(conn)
-    rows = (await conn.execute(candidates_query)).all()
-    if any(row.id not in attributes for row in rows):  # a grant added since the copy was taken
-        attributes = await catalogue_cache.attributes(conn, reload=True)
-    signals: dict[uuid.UUID, tuple[float, int]] = {}
-    if embedding is not None and rows:
+    columns = await catalogue_cache.columns(conn)
+    found = (await conn.execute(candidates_query)).one()
+    grant_ids, cosine = found.ids or [], found.cosine or []
+    if not columns.covers(grant_ids):  # a grant added since the copy was taken
+        columns = await catalogue_cache.columns(conn, reload=True)
+    signals: dict[str, tuple[float, int]] = {}
+    if embedding is not None and grant_ids:
         result = await conn.execute(peer_signals_query(company))
-        signals = {row.grant_id: (float(row.signal), int(row.saved)) for row in result}
+        signals = {str(row.grant_id): (float(row.signal), int(row.saved)) for row in result}
     profile = company_profile(company)
 
     def score() -> ScoredCatalogue:
         with paused_gc():
-            candidates = build_candidates(rows, attributes, signals, now)
-        return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates))
+            candidates = columns.candidates(grant_ids, cosine, signals, now)
+            return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates))
 
     return await asyncio.to_thread(score)
-
-
-SET_COLUMNS = ("countries", "nace_codes", "sizes", "carbon_categories", "certifications", "taxonomy_objectives")
-
-
-@dataclass(frozen=True)
-class GrantAttributes:
-    """What scoring reads of a grant besides its similarity, parsed once."""
-
-    countries: frozenset[str]
-    nace_codes: tuple[str, ...]
-    sizes: frozenset[str]
-    carbon_categories: frozenset[str]
-    certifications: frozenset[str]
-    taxonomy_objectives: frozenset[str]
-    is_carbon_focused: bool
-    deadline: datetime | None
-
-
-class CatalogueCache:
-    """This process's copy of every grant's scoring attributes, reloaded when the catalogue changes.
-
-    Loading and parsing the attributes of thousands of grants costs more than scoring them; they change only when
-    grants are imported or edited. Each statement that changes ``grants`` bumps ``catalogue_version`` (a trigger),
-    so one primary-key read tells whether the copy is current (per database: tests use many).
-    """
-
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._attributes: dict[uuid.UUID, GrantAttributes] = {}
-        self._lock = asyncio.Lock()
-        self.loads = 0
-
-    async def attributes(self, conn: AsyncConnection, *, reload: bool = False) -> dict[uuid.UUID, GrantAttributes]:
-        async with self._lock:
-            key = tuple((await conn.execute(_CATALOGUE_KEY)).one())
-            if reload or key != self._key:
-                with paused_gc():
-                    self._attributes = _parse_attributes(await conn.execute(_ATTRIBUTES))
-                self._key = key
-                self.loads += 1
-            return self._attributes
-
-
-_CATALOGUE_KEY = select(func.current_database(), catalogue_version.c.version)
-# Set-valued columns travel as comma-joined text (every value is a validated code without commas): plain strings
-# skip SQLAlchemy's per-row ARRAY processing, and equal strings are parsed once.
-_ATTRIBUTES = select(
-    grants.c.id,
-    *(func.array_to_string(grants.c[name], ",").label(name) for name in SET_COLUMNS),
-    grants.c.is_carbon_focused,
-    grants.c.deadline,
-)
-
-
-def _parse_attributes(rows) -> dict[uuid.UUID, GrantAttributes]:
-    sets = _ParsedSets(frozenset)
-    nace = _ParsedSets(tuple)
-    return {
-        row.id: GrantAttributes(
-            sets[row.countries],
-            nace[row.nace_codes],
-            sets[row.sizes],
-            sets[row.carbon_categories],
-            sets[row.certifications],
-            sets[row.taxonomy_objectives],
-            row.is_carbon_focused,
-            row.deadline,
-        )
-        for row in rows
-    }
-
-
-catalogue_cache = CatalogueCache()
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection during a burst of short-lived allocations (tens of thousands of rows).
-
-    The rows hold no reference cycles; at 100,000 grants the collector's full passes otherwise cost about as
-    much as everything else together (bench/README.md). Collection resumes right after.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-class _ParsedSets(dict):
-    """Comma-joined text -> frozenset (or tuple, for ordered NACE codes), parsed once per distinct text."""
-
-    def __init__(self, convert: type) -> None:
-        super().__init__()
-        self.convert = convert
-
-    def __missing__(self, text_value: str | None) -> frozenset | tuple:
-        parsed = self[text_value] = self.convert(text_value.split(",") if text_value else ())
-        return parsed
-
-
-def build_candidates(
-    rows: Sequence[Row],
-    attributes: dict[uuid.UUID, GrantAttributes],
-    signals: dict[uuid.UUID, tuple[float, int]],
-    now: datetime,
-) -> GrantCandidates:
-    """Column-oriented candidates from (id, cosine) rows and the catalogue's attributes."""
-    n = len(rows)
-    picked = [attributes[row.id] for row in rows]
-    peer_signal = np.zeros(n)
-    peers_saved = np.zeros(n, dtype=np.int64)
-    for i, row in enumerate(rows):
-        if row.id in signals:
-            peer_signal[i], peers_saved[i] = signals[row.id]
-    return GrantCandidates(
-        ids=[row.id for row in rows],
-        cosine_similarity=np.fromiter((row.cosine for row in rows), dtype=np.float64, count=n),
-        countries=[a.countries for a in picked],
-        nace_codes=[a.nace_codes for a in picked],
-        sizes=[a.sizes for a in picked],
-        carbon_categories=[a.carbon_categories for a in picked],
-        certifications=[a.certifications for a in picked],
-        taxonomy_objectives=[a.taxonomy_objectives for a in picked],
-        is_carbon_focused=np.fromiter((a.is_carbon_focused for a in picked), dtype=bool, count=n),
-        days_left=np.fromiter((whole_days_left(a.deadline, now) for a in picked), dtype=np.float64, count=n),
-        peer_signal=peer_signal,
-        peers_saved=peers_saved,
-    )
 
 
 @dataclass(frozen=True)
@@ -292,7 +161,7 @@ def computed_match(scored: ScoredCatalogue, index: int) -> ComputedMatch:
 def listed_match_indices(scored: ScoredCatalogue, min_score: float = 0.0) -> list[int]:
     """Indices of the candidates that are matches, best first: eligible, score > 0 and ≥ ``min_score``."""
     indices = rank_grant_matches(scored.scores, limit=None, min_score=min_score)
-    return [int(i) for i in indices if scored.scores.total[int(i)] > 0]
+    return indices[scored.scores.total[indices] > 0].tolist()
 
 
 def top_matches(scored: ScoredCatalogue, limit: int | None, min_score: float = 0.0) -> list[ComputedMatch]:

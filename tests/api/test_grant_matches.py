@@ -283,7 +283,7 @@ async def test_an_empty_after_cursor_means_from_the_start_on_every_list(as_platf
 
 async def test_live_scores_follow_grant_edits_without_a_restart(as_platform_admin, as_admin):
     """Scoring reads grant attributes from this process's copy of the catalogue; every edit must reach it."""
-    from graphql_app.services.grant_matching import catalogue_cache
+    from graphql_app.services.grant_catalogue import catalogue_cache
 
     created = await create_grants(as_platform_admin, [grant_input("Plain"), grant_input("Other")])
     company = await create_company(as_admin)
