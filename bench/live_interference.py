@@ -117,6 +117,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         log_dir = Path(tempfile.mkdtemp(prefix="mg-bench-live-"))
         server = start_server(bench_db, log_dir, extra_env={"MATCHGRAPH_RATE_LIMIT": "1000000/minute"})
         scenarios = [(args.concurrency, 0), (0, 1), (0, 4), (args.concurrency, 1), (args.concurrency, 4)]
+        if args.live_only:
+            scenarios = [(0, 1), (0, 4)]
         runs = []
         try:
             context = multiprocessing.get_context("spawn")
@@ -149,7 +151,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def render_markdown(results: dict[str, Any]) -> str:
-    alone = next(r["page"]["requests_per_s"] for r in results["runs"] if "page" in r and not r["live_clients"])
+    alone = next((r["page"]["requests_per_s"] for r in results["runs"] if "page" in r and not r["live_clients"]), 0)
     rows = []
     for run in results["runs"]:
         page, live = run.get("page"), run.get("live")
@@ -158,7 +160,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                 run["page_clients"] or "—",
                 run["live_clients"] or "—",
                 f"{page['requests_per_s']:.0f}" if page else "",
-                f"{page['requests_per_s'] / alone:.2f}" if page else "",
+                f"{page['requests_per_s'] / alone:.2f}" if page and alone else "",
                 fmt_ms(page["latency_ms"]["p99"]) if page else "",
                 f"{live['requests_per_s']:.1f}" if live else "",
                 fmt_ms(live["latency_ms"]["p50"]) if live else "",
@@ -186,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=10, help="page clients")
     parser.add_argument("--seconds", type=float, default=15.0, help="per scenario")
+    parser.add_argument("--live-only", action="store_true", help="only live scoring, without the page")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))
