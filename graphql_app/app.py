@@ -1,7 +1,9 @@
-"""The Starlette application: `/graphql` (POST, GET, GraphiQL, WebSockets) and `/healthz`.
+"""The Starlette application: `/graphql` (POST, GET, GraphiQL, WebSockets), `/livez`, `/readyz`, `/healthz` and
+`/metrics`.
 
-`create_app` wires process-wide services in the lifespan: the database (embedded or configured, migrated in
-embedded mode), the embedding model (loaded once, off the request path) and the token verifier.
+`create_app` wires process-wide services in the lifespan, in the background: the database (embedded or
+configured, migrated in embedded mode), the event listener, the scoring processes, the worker, and the embedding
+model (loaded in a thread, off the request path).
 """
 
 from __future__ import annotations
@@ -10,14 +12,11 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
@@ -31,13 +30,16 @@ from graphql_app.db.setup import check_embedding_model_id, migrate, resolve_data
 from graphql_app.jobs.events import ComputationEventHub
 from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.loaders import Loaders
+from graphql_app.logs import RequestLog
+from graphql_app.metrics import OperationNames
 from graphql_app.response_cache import ResponseCache
 from graphql_app.services.scoring_pool import ScoringPool
 from graphql_app.settings import Settings, load_settings
-from graphql_app.web import graphiql
+from graphql_app.web import graphiql, health
 from graphql_app.web.body_limit import BodySizeLimit
 from graphql_app.web.compression import Compression
 from graphql_app.web.origins import OriginPolicy
+from graphql_app.web.startup import Startup, StartupGate
 from graphql_app.web.view import DocumentsSetting, MatchgraphGraphQL
 from schema.root import build_schema
 
@@ -46,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 async def open_services(settings: Settings, *, clock: Clock | None = None) -> AppServices:
     """Connect (starting the embedded Postgres and migrating when it is used) and check the configured embedding
-    model against the stored vectors; the model itself loads on first use (``AppServices.get_embedder``)."""
+    model against the stored vectors; the model itself loads later (``AppServices.start_loading_embedder``)."""
     url = await resolve_database_url(settings)
     if settings.embedded:
         await migrate(url)
@@ -61,30 +63,41 @@ async def open_services(settings: Settings, *, clock: Clock | None = None) -> Ap
     return services
 
 
-def create_app(settings: Settings | None = None, *, services: AppServices | None = None) -> Starlette:
-    """The ASGI app. Pass ``services`` to share already-open ones (tests); otherwise they open at start-up."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: AppServices | None = None,
+    on_start_failure: Callable[[BaseException], None] | None = None,
+) -> Starlette:
+    """The ASGI app. Pass ``services`` to share already-open ones (tests); otherwise they open at start-up.
+
+    Start-up runs in the background (:mod:`graphql_app.web.startup`): ``/livez`` answers at once, other requests
+    wait for it. ``on_start_failure`` is called if it fails (``matchgraph serve`` then exits with status 1)."""
     settings = settings or (services.settings if services else load_settings())
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        owns_services = services is None
-        app.state.services = current = services or await open_services(settings)
+    async def start(app: Starlette, cleanup: contextlib.AsyncExitStack) -> None:
+        if services is None:
+            app.state.services = await open_services(settings)
+            cleanup.push_async_callback(app.state.services.db.dispose)
+        current: AppServices = app.state.services
         if current.events is None:
             current.events = ComputationEventHub(current.db.asyncpg_dsn)
             await current.events.start()
+            cleanup.push_async_callback(_stop_events, current)
         if app.state.response_cache is not None:
             current.events.on_change(app.state.response_cache.invalidate)
-        owns_scoring_pool = current.scoring_pool is None and settings.scoring_processes > 0
-        if owns_scoring_pool:
+        if current.scoring_pool is None and settings.scoring_processes > 0:
             current.scoring_pool = ScoringPool(
                 current.db.url,
                 processes=settings.scoring_processes,
                 statement_timeout=settings.statement_timeout_seconds,
             )
+            cleanup.push_async_callback(_close_scoring_pool, current)
             current.scoring_pool.warm_up()
-        supervisor = None
+        if settings.preload_embedding_model and current.embedder is None:
+            current.start_loading_embedder()
+        pools = [current.db]
         if settings.embedded:
-            pools = [current.db]
 
             async def reset_pools() -> None:
                 for db in pools:
@@ -93,7 +106,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             supervisor = asyncio.create_task(
                 supervise(embedded_server(settings.data_dir), reset_pools), name="embedded-postgres-supervisor"
             )
-        worker = worker_task = worker_db = None
+            cleanup.callback(supervisor.cancel)
         if settings.run_worker:
             # Computations run longer than requests: a pool of their own, with the workers' statement timeout.
             worker_db = Database(
@@ -101,8 +114,9 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
                 pool_size=max(2, settings.worker_concurrency),
                 statement_timeout=settings.worker_statement_timeout_seconds,
             )
-            if supervisor is not None:
-                pools.append(worker_db)
+            cleanup.push_async_callback(worker_db.dispose)
+            pools.append(worker_db)
+            app.state.extra_pools = {"worker": worker_db}
             worker = ComputationWorker(
                 worker_db,
                 current.clock,
@@ -110,38 +124,32 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
                 heartbeat_timeout=settings.worker_heartbeat_seconds,
             )
             worker_task = asyncio.create_task(worker.run(), name="computation-worker")
-        try:
-            yield
-        finally:
-            if supervisor is not None:
-                supervisor.cancel()
-            if worker is not None:
-                worker.stop()
-                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    await asyncio.wait_for(worker_task, 10)
-                await worker_db.dispose()
-            await current.events.stop()
-            if owns_scoring_pool:
-                await asyncio.to_thread(current.scoring_pool.close)
-                current.scoring_pool = None
-            if owns_services:
-                await current.db.dispose()
+            cleanup.push_async_callback(_stop_worker, worker, worker_task)
 
-    async def healthz(request: Request) -> JSONResponse:
-        try:
-            async with request.app.state.services.db.reader() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
-        except Exception as exc:
-            logger.warning("health check failed: %r", exc)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as cleanup:
+            app.state.startup.begin(lambda: start(app, cleanup), on_start_failure)
+            try:
+                yield
+            finally:
+                await app.state.startup.cancel()
 
+    startup = Startup()
     origins = OriginPolicy.from_setting(settings.allowed_origins, development=settings.embedded)
-    middleware = [origins.cors_middleware()]
+    middleware = [
+        Middleware(RequestLog),
+        Middleware(StartupGate, startup=startup, wait_seconds=settings.startup_wait_seconds),
+        origins.cors_middleware(),
+    ]
     if settings.compression:
         middleware.append(Middleware(Compression))
     middleware.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes))
     app = Starlette(lifespan=lifespan, middleware=middleware)
+    app.state.settings = settings
+    app.state.startup = startup
+    app.state.extra_pools = {}
+    app.state.operation_names = OperationNames(settings.metrics_operation_names)
     if services is not None:
         services.loaders = services.loaders or Loaders
         app.state.services = services
@@ -172,12 +180,35 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
         # graphql-ws (legacy) is safe on Strawberry >= 0.312.3 (pinned 0.341.2); SSE for clients without WebSockets.
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
     )
+    health_routes = [
+        Route("/livez", health.livez, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+    ]
+    if settings.metrics:
+        health_routes.append(Route("/metrics", health.metrics_endpoint, methods=["GET"]))
     app.router.routes.extend(
         [
-            Route("/healthz", healthz, methods=["GET"]),
+            *health_routes,
             Route("/graphql", graphql),  # every method: the view answers what it does not serve with JSON
             WebSocketRoute("/graphql", graphql),
             graphiql.assets_mount(),
         ]
     )
     return app
+
+
+async def _stop_events(services: AppServices) -> None:
+    await services.events.stop()
+    services.events = None
+
+
+async def _close_scoring_pool(services: AppServices) -> None:
+    await asyncio.to_thread(services.scoring_pool.close)
+    services.scoring_pool = None
+
+
+async def _stop_worker(worker: ComputationWorker, task: asyncio.Task) -> None:
+    worker.stop()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(task, 10)

@@ -22,7 +22,9 @@ def _print_banner(settings) -> None:
         f"\nMatchgraph is serving GraphQL at {url}"
         + (" (open it in a browser for GraphiQL)" if settings.graphiql else "")
     )
-    print(f"Health check: http://{settings.host}:{settings.port}/healthz")
+    base = f"http://{settings.host}:{settings.port}"
+    metrics = f", metrics: {base}/metrics" if settings.metrics else ""
+    print(f"Health: {base}/livez (alive), {base}/readyz (ready){metrics}")
     if settings.embedded:
         print(f"Embedded PostgreSQL data: {settings.data_dir / 'pgdata'}")
     print("Get a token:  matchgraph token --tenant acme-ventures --role ORG_ADMIN")
@@ -55,18 +57,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Services open inside the server's own event loop (the lifespan); --demo seeds first in a short-lived loop.
     if args.demo:
         asyncio.run(seed())
-    app = create_app(settings)
-    _print_banner(settings)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop=loop_kind,
-        http="httptools" if _has("httptools") else "h11",
-        log_level=os.environ.get("MATCHGRAPH_LOG_LEVEL", "info").lower(),
-        lifespan="on",
-        ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the request body limit
+    failures: list[BaseException] = []
+
+    def stop_after_failed_start(exc: BaseException) -> None:
+        failures.append(exc)
+        server.should_exit = True
+
+    app = create_app(settings, on_start_failure=stop_after_failed_start)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            loop=loop_kind,
+            http="httptools" if _has("httptools") else "h11",
+            log_level=os.environ.get("MATCHGRAPH_LOG_LEVEL", "info").lower(),
+            log_config=None,  # uvicorn's loggers go through ours (text or JSON, graphql_app.logs)
+            access_log=False,  # graphql_app.logs.RequestLog writes one line per request, with its request id
+            lifespan="on",
+            ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the request body limit
+        )
     )
+    _print_banner(settings)
+    server.run()
+    if failures:
+        print(f"error: Matchgraph could not start: {failures[0]}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -98,6 +114,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
             from graphql_app.db.embedded import embedded_server, supervise
 
             supervisor = asyncio.create_task(supervise(embedded_server(settings.data_dir), db.reset_connections))
+        if args.metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(args.metrics_port, addr=args.metrics_host)
         print(f"Matchgraph worker consuming computations (concurrency {args.concurrency}).", flush=True)
         try:
             await worker.run()
@@ -257,6 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("MATCHGRAPH_WORKER_CONCURRENCY") or 4),
         help="Computations run at once (default 4).",
     )
+    work.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get("MATCHGRAPH_WORKER_METRICS_PORT") or 0),
+        help="Serve Prometheus metrics on this port (default off, or MATCHGRAPH_WORKER_METRICS_PORT).",
+    )
+    work.add_argument(
+        "--metrics-host", default="127.0.0.1", help="Bind address of the metrics port (default 127.0.0.1)."
+    )
     work.set_defaults(func=cmd_worker)
 
     mig = sub.add_parser("migrate", help="Apply database migrations.")
@@ -300,10 +329,9 @@ def _exit_on_sigterm(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=os.environ.get("MATCHGRAPH_LOG_LEVEL", "INFO").upper(),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    from graphql_app.logs import configure_logging
+
+    configure_logging(os.environ.get("MATCHGRAPH_LOG_LEVEL") or "INFO", load_settings().log_format)
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     # SIGTERM before uvicorn (or the worker) installs its own handlers — while the model loads, say — exits like
     # SIGINT: exit handlers run, so the embedded PostgreSQL is stopped when this was its last process.

@@ -40,6 +40,16 @@ class Conflict(MatchgraphError):
     code = "CONFLICT"
 
 
+class ServiceUnavailable(MatchgraphError):
+    """Something the request needs is not ready yet (the process is starting, the model is loading): retry after
+    ``retryAfter`` seconds."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message, retryAfter=retry_after)
+
+
 def not_found(kind: str, ident: object) -> NotFound:
     return NotFound(f"{kind} {ident} was not found.", kind=kind)
 

@@ -29,6 +29,7 @@ from graphql import OperationDefinitionNode, parse
 
 from graphql_app.auth import Principal
 from graphql_app.jobs.events import CHANGES_CHANNEL
+from graphql_app.metrics import RESPONSE_CACHE_LOOKUPS
 
 __all__ = ["CHANGES_CHANNEL", "ResponseCache", "operation_kind"]
 
@@ -68,14 +69,17 @@ class ResponseCache:
         entry = self._entries.get(key)
         if entry is None:
             self.misses += 1
+            RESPONSE_CACHE_LOOKUPS.labels("miss").inc()
             return None
         version, stored_at, result = entry
         if version != self.version or time.monotonic() - stored_at > self.ttl:
             del self._entries[key]
             self.misses += 1
+            RESPONSE_CACHE_LOOKUPS.labels("miss").inc()
             return None
         self._entries.move_to_end(key)
         self.hits += 1
+        RESPONSE_CACHE_LOOKUPS.labels("hit").inc()
         return result
 
     def put(self, key: str, version: int, result: Any) -> None:

@@ -61,6 +61,21 @@ class Settings:
     scoring_processes: int = 1
     statement_timeout_seconds: float = 15.0
     worker_statement_timeout_seconds: float = 600.0
+    #: Start loading the embedding model in the background at start-up (false: on first use).
+    preload_embedding_model: bool = True
+    #: Seconds a request that needs the embedding model waits for it before answering SERVICE_UNAVAILABLE.
+    embedding_wait_seconds: float = 20.0
+    #: Seconds a request arriving while the process starts waits for it before answering SERVICE_UNAVAILABLE.
+    startup_wait_seconds: float = 30.0
+    #: Serve Prometheus metrics at /metrics; with ``metrics_token`` only to ``Authorization: Bearer <token>``.
+    metrics: bool = True
+    metrics_token: str | None = None
+    #: Distinct client operation names a process keeps as metric labels; later ones count as "other".
+    metrics_operation_names: int = 100
+    #: "text" or "json" (one JSON object per line, with request id, operation, tenant and duration per request).
+    log_format: str = "text"
+    #: OpenTelemetry tracing, on when the standard OTEL_* variables ask for an exporter (see graphql_app.tracing).
+    tracing: bool = False
 
     @property
     def request_limits(self):
@@ -142,4 +157,23 @@ def load_settings() -> Settings:
         statement_timeout_seconds=float(env("MATCHGRAPH_STATEMENT_TIMEOUT") or 15),
         scoring_processes=int(env("MATCHGRAPH_SCORING_PROCESSES") or 1),
         worker_statement_timeout_seconds=float(env("MATCHGRAPH_WORKER_STATEMENT_TIMEOUT") or 600),
+        preload_embedding_model=_bool("MATCHGRAPH_PRELOAD_EMBEDDING_MODEL", True),
+        embedding_wait_seconds=float(env("MATCHGRAPH_EMBEDDING_WAIT_SECONDS") or 20),
+        startup_wait_seconds=float(env("MATCHGRAPH_STARTUP_WAIT_SECONDS") or 30),
+        metrics=_bool("MATCHGRAPH_METRICS", True),
+        metrics_token=env("MATCHGRAPH_METRICS_TOKEN") or None,
+        metrics_operation_names=int(env("MATCHGRAPH_METRICS_OPERATION_NAMES") or 100),
+        log_format=(env("MATCHGRAPH_LOG_FORMAT") or "text").strip().lower(),
+        tracing=tracing_requested(os.environ),
     )
+
+
+def tracing_requested(environ) -> bool:
+    """True when the standard OpenTelemetry variables ask for traces to be exported: ``OTEL_TRACES_EXPORTER``
+    set to something other than ``none``, or an OTLP endpoint set; ``OTEL_SDK_DISABLED=true`` wins."""
+    if (environ.get("OTEL_SDK_DISABLED") or "").strip().lower() == "true":
+        return False
+    exporter = (environ.get("OTEL_TRACES_EXPORTER") or "").strip().lower()
+    if exporter:
+        return exporter != "none"
+    return bool(environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))

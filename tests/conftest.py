@@ -219,6 +219,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.graphql_url = f"{self.url}/graphql"
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
+        self.app = app
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **uvicorn_options)
         )
@@ -226,7 +227,8 @@ class LiveServer:
 
     async def __aenter__(self) -> LiveServer:
         self._task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
+        # Listening, then started in the background (graphql_app.web.startup): ready once start-up is done.
+        while not self.server.started or self.app.state.startup.state == "starting":
             if self._task.done():
                 self._task.result()
             await asyncio.sleep(0.01)

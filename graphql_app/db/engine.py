@@ -148,6 +148,15 @@ class Database:
                 )
         return self._fast_pool
 
+    def pool_connections(self) -> dict[str, tuple[int, int]]:
+        """(in use, idle) connections of each pool: ``resolvers`` (SQLAlchemy) and ``plans`` (compiled plans)."""
+        pool = self.engine.sync_engine.pool
+        stats = {"resolvers": (pool.checkedout(), pool.checkedin())}
+        if self._fast_pool is not None:
+            idle = self._fast_pool.get_idle_size()
+            stats["plans"] = (self._fast_pool.get_size() - idle, idle)
+        return stats
+
     async def reset_connections(self) -> None:
         """Forget every pooled connection (the server restarted): later checkouts connect afresh."""
         await self.engine.dispose(close=False)

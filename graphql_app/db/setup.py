@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from pathlib import Path
 
@@ -55,6 +56,22 @@ def alembic_config() -> Config:
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     return cfg
+
+
+@functools.cache
+def migration_head() -> str:
+    """The revision the migrations end at (read once from the migration scripts)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def migration_revision(conn: AsyncConnection) -> str | None:
+    """The revision the database is migrated to (None: never migrated)."""
+    exists = await conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    if not exists:
+        return None
+    return await conn.scalar(text("SELECT version_num FROM alembic_version"))
 
 
 async def ensure_vector_extension(conn: AsyncConnection) -> None:

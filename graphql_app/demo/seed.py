@@ -32,7 +32,7 @@ async def seed_demo(
     seed: int = 7,
 ) -> dict[str, dict[str, str]]:
     """Load the dataset (skipped when data exists and ``only_if_empty``); print and return demo tokens."""
-    db, embedder, now = services.db, await services.get_embedder(), services.clock.now()
+    db, embedder, now = services.db, await services.get_embedder(wait=None), services.clock.now()
     async with db.reader() as conn:
         existing = await conn.scalar(select(func.count()).select_from(grants))
     if existing and only_if_empty:

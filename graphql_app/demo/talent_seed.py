@@ -18,7 +18,7 @@ PLACED_DAYS_AGO = 100
 
 async def seed_talent(services: AppServices, *, seed: int = 7, member_count: int = 60) -> list[str]:
     """Insert the talent demo; returns the ids of the members who were placed (for their tokens)."""
-    db, embedder, now = services.db, await services.get_embedder(), services.clock.now()
+    db, embedder, now = services.db, await services.get_embedder(wait=None), services.clock.now()
     people = generate_demo_members(seed, member_count)
     bios = await asyncio.to_thread(embedder.encode, [p.bio for p in people])
     cultures = await asyncio.to_thread(embedder.encode, [o["culture_statement"] for o in ORGANISATIONS.values()])

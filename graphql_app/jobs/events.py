@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class ComputationEvent:
     status: str | None
     resync: bool = False
     sequence: int = 0  # set by the hub: identifies one delivery, so subscribers can share one read of it
+    received_at: float = 0.0  # time.perf_counter() when the NOTIFY reached this process (fan-out latency)
 
     @property
     def is_terminal(self) -> bool:
@@ -88,6 +90,11 @@ class ComputationEventHub:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    @property
+    def connected(self) -> bool:
+        """True while the LISTEN connection is up (readiness)."""
+        return self._connected.is_set()
 
     async def start(self, *, wait: float = 10.0) -> None:
         """Start listening; returns once the first connection is up (or after ``wait`` seconds)."""
@@ -137,7 +144,7 @@ class ComputationEventHub:
         event = parse_event(payload)
         if event is not None:
             self._sequence += 1
-            self.publish(dataclasses.replace(event, sequence=self._sequence))
+            self.publish(dataclasses.replace(event, sequence=self._sequence, received_at=time.perf_counter()))
 
     async def state_for(self, event: ComputationEvent, load: Callable[[], Awaitable[T]]) -> T:
         """The state an event refers to, read once per event however many subscribers ask (fan-out cost)."""

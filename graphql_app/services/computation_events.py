@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.engine import Row
 
-from graphql_app import access
+from graphql_app import access, metrics
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.jobs.events import TERMINAL_STATUSES, ComputationEventHub
@@ -51,6 +51,7 @@ async def follow_computation(
                 continue
             if (row.status, row.updated_at) != seen:
                 seen = (row.status, row.updated_at)
+                metrics.record_fanout(event.received_at)
                 yield row
 
 
@@ -65,4 +66,5 @@ async def completed_computations(db: Database, hub: ComputationEventHub, viewer:
                 continue
             row = await hub.state_for(event, lambda e=event: load_computation(db, e.computation_id))
             if row is not None and access.computation_visible(viewer, row):
+                metrics.record_fanout(event.received_at)
                 yield row

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +17,7 @@ import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from graphql_app import metrics
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
@@ -99,11 +101,13 @@ async def run_computation(db: Database, computation_id: uuid.UUID, clock: Clock)
         )
     runner = RUNNERS.get(record.kind)
     failure: str | None = None if runner else f"Unknown computation kind {record.kind}."
+    started = time.perf_counter()
     for attempt in range(1, TRANSIENT_RETRIES + 1):
         if runner is None:
             break
         try:
             await runner(RunContext(db, record, clock))
+            metrics.record_computation(record.kind, "SUCCEEDED", time.perf_counter() - started)
             return "SUCCEEDED"
         except ComputationFailed as exc:
             failure = str(exc)
@@ -118,4 +122,5 @@ async def run_computation(db: Database, computation_id: uuid.UUID, clock: Clock)
             break
     async with db.transaction() as conn:
         await set_computation_state(conn, computation_id, status="FAILED", error=failure, finished_at=func.now())
+    metrics.record_computation(record.kind if runner else "UNKNOWN", "FAILED", time.perf_counter() - started)
     return "FAILED"

@@ -8,7 +8,6 @@ or mishandle binary frames.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -36,6 +35,8 @@ from graphql_app.compiled import CompiledQueries
 from graphql_app.compiled.executor import NeedsResolvers
 from graphql_app.context import AppServices, Context
 from graphql_app.errors import MatchgraphError, PersistedQueryNotFound
+from graphql_app.logs import current_request
+from graphql_app.metrics import OperationMeasure, describe_operation, error_code
 from graphql_app.response_cache import CHANGES_CHANNEL, ResponseCache, operation_kind
 from graphql_app.web import graphiql
 from graphql_app.web.documents import DocumentResolver
@@ -184,11 +185,17 @@ class MatchgraphGraphQL(GraphQL):
         try:
             query = await self.documents.document(body.get("query"), extensions, context.principal)
         except MatchgraphError as exc:
+            measure = self._measure(None, operation_name)
+            measure.path = "refused"
+            measure.finish(exc.code)
             return refusal_response(exc)
         if not isinstance(query, str):
             return None
+        measure = self._measure(query, operation_name)
+        measure.path = "cache"
 
         async def answer() -> bytes | None:
+            measure.path = "compiled"
             data = await self.app_state.compiled_queries.execute_to_json(query, operation_name, variables, context)
             # A plan that hands the request back is not run again in execute_single.
             request.state.compiled_plan_tried = True
@@ -205,7 +212,19 @@ class MatchgraphGraphQL(GraphQL):
                 content = await cache.get_or_compute(key, answer, keep=lambda content: content is not None)
         except NeedsResolvers:  # part plan, part resolvers: Strawberry's path runs both and merges them
             return None
-        return None if content is None else Response(content, media_type="application/json")
+        if content is None:
+            return None
+        measure.finish("OK")
+        return Response(content, media_type="application/json")
+
+    def _measure(self, query: str | None, operation_name: str | None) -> OperationMeasure:
+        """Start measuring one operation (metrics), and name it in the request's log line."""
+        measure = OperationMeasure(self.app_state.operation_names, query, operation_name)
+        info = current_request()
+        if info is not None:
+            name = describe_operation(query, operation_name)[0] if query else operation_name
+            info.operation = (name or "anonymous")[:100]
+        return measure
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         ensure_error_codes(result.errors)  # parse errors can bypass the schema extensions
@@ -235,23 +254,44 @@ class MatchgraphGraphQL(GraphQL):
         return dataclasses.replace(request_data, query=query)
 
     async def execute_single(self, request, request_adapter, sub_response, context: Context, root_value, request_data):
-        """Serve read queries from the opt-in response cache; after a mutation, invalidate it everywhere."""
+        """Serve read queries from the opt-in response cache; after a mutation, invalidate it everywhere. Every
+        operation is measured (graphql_app.metrics)."""
         if isinstance(request_data, RefusedRequest):
+            measure = self._measure(None, request_data.operation_name)
+            measure.path = "refused"
+            measure.finish(request_data.refusal.code)
             return refusal_result(request_data.refusal)
+        measure = self._measure(request_data.query, request_data.operation_name)
+        result = None
+        try:
+            result = await self._execute_measured(
+                request, request_adapter, sub_response, context, root_value, request_data, measure
+            )
+            return result
+        finally:
+            measure.finish(error_code(result.errors) if result is not None else "BAD_REQUEST")
+
+    async def _execute_measured(
+        self, request, request_adapter, sub_response, context: Context, root_value, request_data, measure
+    ) -> ExecutionResult:
         cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
-        interpreted = functools.partial(
-            self._execute, request_adapter.method, context, root_value, request_data, sub_response
-        )
+
+        async def interpreted() -> ExecutionResult:
+            measure.path = "resolvers"
+            return await self._execute(request_adapter.method, context, root_value, request_data, sub_response)
+
         compiled: CompiledQueries | None = getattr(self.app_state, "compiled_queries", None)
         if getattr(request.state, "compiled_plan_tried", False):
             compiled = None
         if compiled is not None and (request_adapter.method == "POST" or self.allow_queries_via_get):
 
             async def run_rest(residual_query: str) -> ExecutionResult:
+                measure.path = "mixed"
                 rest = dataclasses.replace(request_data, query=residual_query)
                 return await self._execute(request_adapter.method, context, root_value, rest, sub_response)
 
             async def run() -> ExecutionResult:
+                measure.path = "compiled"
                 result = await compiled.execute(
                     request_data.query, request_data.operation_name, request_data.variables, context, run_rest
                 )
@@ -275,6 +315,7 @@ class MatchgraphGraphQL(GraphQL):
         if kind != "query" or context.principal is None or context.auth_error is not None:
             return await run()
         key = cache.key(request_data.query, request_data.operation_name, request_data.variables, context.principal)
+        measure.path = "cache"
         return await cache.get_or_compute(key, run, keep=lambda result: not result.errors)
 
     async def _execute(
@@ -282,7 +323,7 @@ class MatchgraphGraphQL(GraphQL):
     ) -> ExecutionResult:
         """Strawberry's execution of one operation, except that a subscription needs a stream (SSE or a
         WebSocket): over plain HTTP it is a bad request, not a resolver returning a generator. A refusal for the
-        caller's budget also sets ``Retry-After``."""
+        caller's budget, or for something not ready yet (SERVICE_UNAVAILABLE), also sets ``Retry-After``."""
         allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
         try:
             result = await self.schema.execute(
@@ -305,7 +346,7 @@ class MatchgraphGraphQL(GraphQL):
         except MissingQueryError as exc:
             raise HTTPException(400, "No GraphQL query found in the request.") from exc
         for error in result.errors or ():
-            if (error.extensions or {}).get("code") == "RATE_LIMITED":
+            if (error.extensions or {}).get("code") in ("RATE_LIMITED", "SERVICE_UNAVAILABLE"):
                 sub_response.headers["Retry-After"] = str(error.extensions["retryAfter"])
         return result
 
@@ -352,6 +393,9 @@ class MatchgraphGraphQL(GraphQL):
                 principal = self.app_state.verifier.verify(token)
         except MatchgraphError as exc:
             auth_error = exc
+        info = current_request()
+        if info is not None and principal is not None:
+            info.tenant = principal.tenant_id
         return Context(
             services=services,
             principal=principal,

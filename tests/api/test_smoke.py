@@ -1,14 +1,8 @@
-"""The app answers over HTTP: health, GraphiQL, auth."""
+"""The app answers over HTTP: GraphiQL, auth (health: tests/ops/test_health.py)."""
 
 from __future__ import annotations
 
 from tests.api.factories import calculate, create_company, create_grants, grant_input
-
-
-async def test_healthz_checks_the_database(http):
-    response = await http.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
 
 
 async def test_graphiql_is_served_to_browsers(http):
