@@ -81,7 +81,7 @@ def create_app(
             cleanup.push_async_callback(app.state.services.db.dispose)
         current: AppServices = app.state.services
         if current.events is None:
-            current.events = ComputationEventHub(current.db.asyncpg_dsn)
+            current.events = ComputationEventHub(current.db.target)
             await current.events.start()
             cleanup.push_async_callback(_stop_events, current)
         if app.state.response_cache is not None:

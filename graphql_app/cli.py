@@ -91,7 +91,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from graphql_app.clock import Clock
     from graphql_app.db.engine import Database
-    from graphql_app.db.setup import migrate, resolve_database_url
+    from graphql_app.db.setup import DatabaseSetupError, migrate, resolve_database_url
     from graphql_app.jobs.worker import ComputationWorker
 
     settings = load_settings()
@@ -126,7 +126,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 supervisor.cancel()
             await db.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except DatabaseSetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

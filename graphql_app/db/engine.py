@@ -21,6 +21,8 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from graphql_app.db.url import DatabaseTarget, parse_database_url
+
 #: Statements (including BEGIN/COMMIT/ROLLBACK) sent while a :class:`StatementLog` is active.
 _active_log: contextvars.ContextVar[StatementLog | None] = contextvars.ContextVar("statement_log", default=None)
 
@@ -85,12 +87,20 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """No reset on release: compiled plans run single autocommit SELECTs and leave no session state."""
 
 
+async def connect_target(target: DatabaseTarget, application_name: str) -> asyncpg.Connection:
+    """One plain asyncpg connection to ``target`` (its own application_name unless the URL sets one)."""
+    return await asyncpg.connect(target.dsn, **target.connect_kwargs({"application_name": application_name}))
+
+
 class Database:
     """Owns the engines of one database URL."""
 
     def __init__(self, url: str, *, pool_size: int = 10, statement_timeout: float | None = None) -> None:
-        """``statement_timeout`` (seconds) bounds every statement on these connections (PostgreSQL cancels it)."""
+        """``statement_timeout`` (seconds) bounds every statement on these connections (PostgreSQL cancels it).
+
+        ``url`` may carry libpq parameters (sslmode, options, …): see graphql_app.db.url."""
         self.url = url
+        self.target: DatabaseTarget = parse_database_url(url)
         self.pool_size = pool_size
         self.server_settings = dict(SERVER_SETTINGS)
         if statement_timeout:
@@ -98,19 +108,23 @@ class Database:
         self._fast_pool: asyncpg.Pool | None = None
         self._fast_pool_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
-            url,
+            self.target.sqlalchemy_url,
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=False,
-            connect_args={"server_settings": self.server_settings},
+            connect_args=self.target.connect_kwargs(self.server_settings),
         )
         _install_statement_counter(self.engine)
         self.read_engine: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def asyncpg_dsn(self) -> str:
-        """The URL for plain asyncpg connections (listeners, the queue worker)."""
-        return self.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        """The bare DSN for plain asyncpg connections; pass :attr:`target` where the URL's parameters matter."""
+        return self.target.dsn
+
+    async def connect(self, application_name: str) -> asyncpg.Connection:
+        """A plain asyncpg connection outside the pools (listeners, the queue worker), with the URL's settings."""
+        return await connect_target(self.target, application_name)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -140,11 +154,11 @@ class Database:
         async with self._fast_pool_lock:
             if self._fast_pool is None:
                 self._fast_pool = await asyncpg.create_pool(
-                    self.asyncpg_dsn,
+                    self.target.dsn,
                     min_size=0,  # no floor to restore in the background (noisy while the database restarts)
                     max_size=self.pool_size,
-                    server_settings=self.server_settings,
                     reset=_keep_session,
+                    **self.target.connect_kwargs(self.server_settings),
                 )
         return self._fast_pool
 

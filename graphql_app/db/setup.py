@@ -41,6 +41,12 @@ def to_asyncpg_dsn(url: str) -> str:
 async def resolve_database_url(settings: Settings) -> str:
     """The SQLAlchemy URL to use: the configured one, or the embedded server (started on demand)."""
     if settings.database_url:
+        from graphql_app.db.url import DatabaseUrlError, parse_database_url
+
+        try:
+            parse_database_url(settings.database_url)
+        except DatabaseUrlError as exc:
+            raise DatabaseSetupError(f"MATCHGRAPH_DATABASE_URL: {exc}") from None
         return to_async_url(settings.database_url)
     from graphql_app.db.embedded import ensure_database, start_embedded_postgres
 
@@ -93,7 +99,10 @@ async def ensure_vector_extension(conn: AsyncConnection) -> None:
 
 async def migrate(url: str, revision: str = "head") -> None:
     """Apply Alembic migrations up to ``revision`` under an advisory lock."""
-    engine = create_async_engine(url)
+    from graphql_app.db.url import parse_database_url
+
+    target = parse_database_url(url)
+    engine = create_async_engine(target.sqlalchemy_url, connect_args=target.connect_kwargs())
     try:
         async with engine.begin() as conn:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})

@@ -23,10 +23,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphql_app.db.engine import connect_target
+from graphql_app.db.url import DatabaseTarget, parse_database_url
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +77,9 @@ def parse_event(payload: str) -> ComputationEvent | None:
 class ComputationEventHub:
     """One LISTEN connection per process, fanned out to any number of subscribers."""
 
-    def __init__(self, dsn: str, *, queue_size: int = 256, health_interval: float = 5.0) -> None:
-        self.dsn = dsn
+    def __init__(self, dsn: str | DatabaseTarget, *, queue_size: int = 256, health_interval: float = 5.0) -> None:
+        """``dsn``: a database URL (libpq parameters allowed) or an already parsed :class:`DatabaseTarget`."""
+        self.target = dsn if isinstance(dsn, DatabaseTarget) else parse_database_url(dsn)
         self.queue_size = queue_size
         self.health_interval = health_interval
         self._subscribers: set[asyncio.Queue[ComputationEvent]] = set()
@@ -163,7 +166,7 @@ class ComputationEventHub:
         while True:
             conn = None
             try:
-                conn = await asyncpg.connect(self.dsn, server_settings={"application_name": "matchgraph-events"})
+                conn = await connect_target(self.target, "matchgraph-events")
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._on_notify)

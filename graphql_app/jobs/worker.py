@@ -13,7 +13,6 @@ import logging
 import uuid
 from datetime import timedelta
 
-import asyncpg
 from pgqueuer import Queries, QueueManager, RetryRequested
 from pgqueuer.db import AsyncpgDriver
 from pgqueuer.models import Job
@@ -69,9 +68,7 @@ class ComputationWorker:
         while not self._stopping.is_set():
             conn = None
             try:
-                conn = await asyncpg.connect(
-                    self.db.asyncpg_dsn, server_settings={"application_name": "matchgraph-worker"}
-                )
+                conn = await self.db.connect("matchgraph-worker")
                 self._qm = QueueManager(Queries(AsyncpgDriver(conn)))
                 self._qm.entrypoint(COMPUTATION_ENTRYPOINT, concurrency_limit=0)(self.handle)
                 if self._stopping.is_set():

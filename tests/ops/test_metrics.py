@@ -45,7 +45,7 @@ async def test_metrics_count_operations_paths_codes_cache_hits_computations_and_
             assert heard["payload"]["data"]["computationCompleted"]["id"] == computation["id"]
         first = await admin.data(PAGE, {"companyId": company["id"]})
         assert await admin.data(PAGE, {"companyId": company["id"]}) == first  # from the response cache
-        missing = "query Broken { computation(id: \"00000000-0000-0000-0000-000000000000\") { id } }"
+        missing = 'query Broken { computation(id: "00000000-0000-0000-0000-000000000000") { id } }'
         assert await admin.error_code(missing) == "NOT_FOUND"
         for i in range(10):  # more distinct names than the cap (5)
             await admin.data(f"query Flood{i} {{ me {{ subject }} }}")
