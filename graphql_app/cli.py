@@ -1,10 +1,11 @@
-"""`matchgraph` — serve, migrate, mint tokens, load demo data, export the schema."""
+"""`matchgraph` — serve, work, migrate, mint tokens, load demo data, manage computations, export the schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 import os
 import signal
@@ -14,6 +15,9 @@ from pathlib import Path
 from graphql_app.settings import load_settings
 
 ROLES = ("MEMBER", "ORG_USER", "ORG_ADMIN", "PLATFORM_ADMIN")
+#: Mirrors of graphql_app.services.computation_admin.STATUSES and the kinds it runs (kept import-free: fast --help).
+COMPUTATION_STATES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+COMPUTATION_KINDS = ("GRANT_MATCHES", "JOB_MATCHES", "MATCH_EXPLANATION")
 
 
 def _print_banner(settings) -> None:
@@ -249,6 +253,112 @@ def cmd_trust_documents(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit statuses of `matchgraph computations` (2 is argparse's, for bad arguments).
+EXIT_NOT_FOUND = 3
+EXIT_WRONG_STATE = 4
+
+
+def cmd_computations(args: argparse.Namespace) -> int:
+    """List, retry or cancel computations (operators)."""
+    import json
+    import uuid
+
+    from graphql_app.db.engine import Database
+    from graphql_app.db.setup import DatabaseSetupError, migrate, resolve_database_url
+    from graphql_app.services import computation_admin as admin
+
+    computation_id = None
+    if args.action != "list":
+        try:
+            computation_id = uuid.UUID(args.id)
+        except ValueError:
+            print(f"error: {args.id!r} is not a computation id (a UUID)", file=sys.stderr)
+            return 2
+    settings = load_settings()
+
+    async def run():
+        url = await resolve_database_url(settings)
+        if settings.embedded:
+            await migrate(url)
+        db = Database(url, pool_size=1)
+        try:
+            if args.action == "list":
+                return await admin.list_computations(
+                    db, statuses=tuple(args.state or ()), kinds=tuple(args.kind or ()), limit=args.limit
+                )
+            if args.action == "retry":
+                return await admin.retry_computation(db, computation_id)
+            return await admin.cancel_computation(db, computation_id)
+        finally:
+            await db.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except DatabaseSetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except admin.ComputationNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except admin.WrongState as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_WRONG_STATE
+    if args.action == "retry":
+        print(f"Computation {result.id} ({result.kind}) is QUEUED again.")
+        return 0
+    if args.action == "cancel":
+        print(f"Computation {result.id} ({result.kind}) is CANCELLED.")
+        return 0
+    if args.json:
+        for row in result:
+            print(json.dumps(_computation_json(row)))
+        return 0
+    if not result:
+        print("No computations.")
+        return 0
+    print(f"{'id':36}  {'kind':17}  {'status':9}  {'progress':>8}  {'tries':>5}  {'created (UTC)':19}  tenant / error")
+    for row in result:
+        created = row.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        note = row.tenant_id + (f" / {row.error}" if row.error else "")
+        progress = f"{row.progress:.0%}"
+        print(f"{row.id!s:36}  {row.kind:17}  {row.status:9}  {progress:>8}  {row.attempts:>5}  {created:19}  {note}")
+    return 0
+
+
+def _computation_json(row) -> dict:
+    return {
+        "id": str(row.id),
+        "kind": row.kind,
+        "status": row.status,
+        "tenantId": row.tenant_id,
+        "progress": row.progress,
+        "attempts": row.attempts,
+        "error": row.error,
+        "createdAt": row.created_at.isoformat(),
+        "finishedAt": row.finished_at.isoformat() if row.finished_at else None,
+    }
+
+
+def _upper_choice(choices: tuple[str, ...]):
+    def parse(value: str) -> str:
+        upper = value.strip().upper()
+        if upper not in choices:
+            raise argparse.ArgumentTypeError(f"{value!r} is not one of {', '.join(choices)}")
+        return upper
+
+    return parse
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from schema.root import schema
 
@@ -321,6 +431,29 @@ def build_parser() -> argparse.ArgumentParser:
         "persisted documents) or a JSON list of documents.",
     )
     trust.set_defaults(func=cmd_trust_documents)
+
+    comp = sub.add_parser("computations", help="List, retry or cancel background computations (operators).")
+    comp_sub = comp.add_subparsers(dest="action", required=True)
+    comp_list = comp_sub.add_parser("list", help="The newest computations first.")
+    comp_list.add_argument(
+        "--state",
+        action="append",
+        type=_upper_choice(COMPUTATION_STATES),
+        help=f"Only this state (repeatable): {', '.join(COMPUTATION_STATES)}.",
+    )
+    comp_list.add_argument(
+        "--kind",
+        action="append",
+        type=_upper_choice(COMPUTATION_KINDS),
+        help=f"Only this kind (repeatable): {', '.join(COMPUTATION_KINDS)}.",
+    )
+    comp_list.add_argument("--limit", type=_positive, default=50, help="At most this many (default 50).")
+    comp_list.add_argument("--json", action="store_true", help="One JSON object per line.")
+    comp_retry = comp_sub.add_parser("retry", help="Queue a FAILED or CANCELLED computation again.")
+    comp_retry.add_argument("id", help="The computation's id.")
+    comp_cancel = comp_sub.add_parser("cancel", help="Cancel a QUEUED or RUNNING computation.")
+    comp_cancel.add_argument("id", help="The computation's id.")
+    comp.set_defaults(func=cmd_computations)
 
     exp = sub.add_parser("export-schema", help="Write the GraphQL schema (SDL).")
     exp.add_argument("--output", default="schema.graphql", help="File, or - for stdout (default schema.graphql).")

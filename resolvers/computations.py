@@ -39,7 +39,7 @@ async def computation(info: Info, id: IdArg) -> Computation:
 
 
 async def computation_updates(info: Info, id: IdArg) -> AsyncGenerator[Computation, None]:
-    """Current state first, then every change; completes after SUCCEEDED or FAILED."""
+    """Current state first, then every change; completes after SUCCEEDED, FAILED or CANCELLED."""
     rows = follow_computation(info.context.db, _hub(info), info.context.viewer, validation.parse_uuid(id))
     async for row in rows:
         yield shared_computation(row)

@@ -48,6 +48,7 @@ class ComputationStatus(enum.Enum):
     RUNNING = strawberry.enum_value("RUNNING", description="A worker is computing it.")
     SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="Finished; results are stored.")
     FAILED = strawberry.enum_value("FAILED", description="Gave up; `error` says why.")
+    CANCELLED = strawberry.enum_value("CANCELLED", description="Stopped by an operator; may be retried.")
 
 
 @strawberry.enum(description="What a computation computes.")

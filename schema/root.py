@@ -260,7 +260,7 @@ class Subscription:
     computation: AsyncGenerator[Computation, None] = strawberry.subscription(
         resolver=computation_resolvers.computation_updates,
         permission_classes=AUTHENTICATED,
-        description="A computation's current state, then every change; completes after SUCCEEDED or FAILED.",
+        description="A computation's current state, then every change; completes after SUCCEEDED, FAILED or CANCELLED.",
     )
     computation_completed: AsyncGenerator[Computation, None] = strawberry.subscription(
         resolver=computation_resolvers.computations_completed,

@@ -189,7 +189,9 @@ class Computation(Base):
     __table_args__ = (
         Index("ix_computations_tenant_created", "tenant_id", "created_at"),
         Index("ix_computations_status", "status"),
-        CheckConstraint("status IN ('QUEUED','RUNNING','SUCCEEDED','FAILED')", name="ck_computations_status"),
+        CheckConstraint(
+            "status IN ('QUEUED','RUNNING','SUCCEEDED','FAILED','CANCELLED')", name="ck_computations_status"
+        ),
         CheckConstraint("progress >= 0 AND progress <= 1", name="ck_computations_progress"),
     )
 

@@ -37,7 +37,7 @@ T = TypeVar("T")
 CHANNEL = "matchgraph_computations"
 #: Sent (empty payload) after a mutation commits, so other processes drop cached responses.
 CHANGES_CHANNEL = "matchgraph_changes"
-TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED"})
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Computation records: start one (record + queued job + event, one transaction), read, update.
 
-A computation moves QUEUED → RUNNING → SUCCEEDED | FAILED. Every change is committed together with a NOTIFY
-(`graphql_app.jobs.events`), so subscribers hear of it exactly when it becomes visible. Running them is
-:mod:`graphql_app.services.computations`.
+A computation moves QUEUED → RUNNING → SUCCEEDED | FAILED; an operator may cancel a QUEUED or RUNNING one
+(CANCELLED) and retry a FAILED or CANCELLED one (QUEUED again): :mod:`graphql_app.services.computation_admin`.
+Every change is committed together with a NOTIFY (`graphql_app.jobs.events`), so subscribers hear of it exactly
+when it becomes visible. Running them is :mod:`graphql_app.services.computations`.
 """
 
 from __future__ import annotations
@@ -69,15 +70,25 @@ async def load_computation(db: Database, computation_id: uuid.UUID) -> Row | Non
         return (await conn.execute(select(computations).where(computations.c.id == computation_id))).first()
 
 
-async def set_computation_state(conn: AsyncConnection, computation_id: uuid.UUID, **values: object) -> Row:
-    """Update a computation and notify subscribers, in the caller's transaction."""
-    row = (
-        await conn.execute(
-            update(computations)
-            .where(computations.c.id == computation_id)
-            .values(**values, updated_at=func.now())
-            .returning(*computations.c)
-        )
-    ).one()
+class RunSuperseded(Exception):
+    """The run's computation was cancelled or retried meanwhile: this run must not write its state."""
+
+
+async def set_computation_state(
+    conn: AsyncConnection, computation_id: uuid.UUID, *, run_attempt: int | None = None, **values: object
+) -> Row:
+    """Update a computation and notify subscribers, in the caller's transaction.
+
+    With ``run_attempt`` (a worker's run), only while the computation is still RUNNING that attempt: otherwise
+    (cancelled, or retried and run again) raise :class:`RunSuperseded`, so the caller's transaction rolls back.
+    """
+    query = update(computations).where(computations.c.id == computation_id)
+    if run_attempt is not None:
+        query = query.where(computations.c.status == "RUNNING", computations.c.attempts == run_attempt)
+    row = (await conn.execute(query.values(**values, updated_at=func.now()).returning(*computations.c))).first()
+    if row is None:
+        if run_attempt is not None:
+            raise RunSuperseded(computation_id)
+        raise LookupError(f"computation {computation_id} does not exist")
     await notify_computation_changed(conn, row)
     return row

@@ -1,5 +1,8 @@
 """Running computations: the runner of each kind, transient-error retries, the terminal state.
 
+A run writes its state only while its computation is RUNNING that attempt: once an operator cancels it (or
+retries it and another run starts), the run's further writes roll back (RunSuperseded) and it stops.
+
 Running is idempotent: a job picked again after a worker died (its heartbeat timed out) finds a finished
 computation and does nothing, or recomputes an unfinished one whose results are upserts — so it completes
 exactly once and never duplicates rows.
@@ -27,6 +30,7 @@ from graphql_app.services.computation_records import (
     GRANT_MATCHES,
     JOB_MATCHES,
     MATCH_EXPLANATION,
+    RunSuperseded,
     set_computation_state,
 )
 from graphql_app.services.grant_matching import STORED_MATCHES_PER_COMPANY, lock_company, recompute_and_store_matches
@@ -109,6 +113,11 @@ async def run_computation(db: Database, computation_id: uuid.UUID, clock: Clock)
             await runner(RunContext(db, record, clock))
             metrics.record_computation(record.kind, "SUCCEEDED", time.perf_counter() - started)
             return "SUCCEEDED"
+        except RunSuperseded:
+            logger.info(
+                "computation %s was cancelled or retried while it ran; this run's results are dropped", record.id
+            )
+            return "SUPERSEDED"
         except ComputationFailed as exc:
             failure = str(exc)
             break
@@ -120,7 +129,17 @@ async def run_computation(db: Database, computation_id: uuid.UUID, clock: Clock)
             logger.exception("computation %s failed", computation_id)
             failure = f"{type(exc).__name__}: {exc}" if is_transient(exc) else "Internal error while computing."
             break
-    async with db.transaction() as conn:
-        await set_computation_state(conn, computation_id, status="FAILED", error=failure, finished_at=func.now())
+    try:
+        async with db.transaction() as conn:
+            await set_computation_state(
+                conn,
+                computation_id,
+                run_attempt=record.attempts,
+                status="FAILED",
+                error=failure,
+                finished_at=func.now(),
+            )
+    except RunSuperseded:
+        return "SUPERSEDED"
     metrics.record_computation(record.kind if runner else "UNKNOWN", "FAILED", time.perf_counter() - started)
     return "FAILED"

@@ -138,8 +138,8 @@ async def start_job_match_computation(
 async def explanation_computations(
     db: Database, principal: Principal, match_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Row]:
-    """The MATCH_EXPLANATION computation for each match without an explanation: one already under way (and not
-    FAILED) is reused; the others get ONE new computation for all of them, in one transaction — a page of
+    """The MATCH_EXPLANATION computation for each match without an explanation: one already under way (not
+    FAILED or CANCELLED) is reused; the others get ONE new computation for all of them, in one transaction — a page of
     matches costs one write at most. (Matches scored since explanations are written with the scores never get
     here; this serves matches stored before.) The record is kept under the asker's tenant, visible to them."""
     found: dict[uuid.UUID, Row] = {}
@@ -157,7 +157,7 @@ async def explanation_computations(
             for row in await conn.execute(
                 select(computations).where(
                     computations.c.id.in_([c for c in current.values() if c is not None]),
-                    computations.c.status != "FAILED",
+                    computations.c.status.not_in(("FAILED", "CANCELLED")),
                 )
             )
         }

@@ -24,11 +24,12 @@ class RunContext:
     clock: Clock
 
     async def progress(self, processed: int, total: int) -> None:
-        """Commit (and announce) progress in its own short transaction."""
+        """Commit (and announce) progress in its own short transaction (RunSuperseded: stop, it was cancelled)."""
         async with self.db.transaction() as conn:
             await set_computation_state(
                 conn,
                 self.record.id,
+                run_attempt=self.record.attempts,
                 processed_count=processed,
                 total_count=total,
                 progress=(processed / total) if total else 0.0,
@@ -37,10 +38,13 @@ class RunContext:
     async def succeed(
         self, conn: AsyncConnection, *, result_count: int, total_count: int, processed_count: int
     ) -> None:
-        """Mark SUCCEEDED in the caller's transaction, so results and state commit together."""
+        """Mark SUCCEEDED in the caller's transaction, so results and state commit together.
+
+        Raises RunSuperseded (rolling the results back) if the computation was cancelled or retried meanwhile."""
         await set_computation_state(
             conn,
             self.record.id,
+            run_attempt=self.record.attempts,
             status="SUCCEEDED",
             progress=1.0,
             result_count=result_count,

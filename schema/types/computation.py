@@ -28,7 +28,7 @@ class Computation:
     requested_by: str = strawberry.field(description="Subject (`sub`) of the token that started it.")
     created_at: datetime = strawberry.field(description="When it was requested.")
     started_at: datetime | None = strawberry.field(description="When a worker started it.")
-    finished_at: datetime | None = strawberry.field(description="When it reached SUCCEEDED or FAILED.")
+    finished_at: datetime | None = strawberry.field(description="When it reached SUCCEEDED, FAILED or CANCELLED.")
     updated_at: datetime = strawberry.field(description="Last change.")
 
     @classmethod
