@@ -20,6 +20,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
+from graphql_app import tracing
 from graphql_app.auth import TokenVerifier
 from graphql_app.clock import Clock
 from graphql_app.compiled import CompiledQueries
@@ -80,6 +81,8 @@ def create_app(
             app.state.services = await open_services(settings)
             cleanup.push_async_callback(app.state.services.db.dispose)
         current: AppServices = app.state.services
+        if settings.tracing:
+            tracing.instrument_database(current.db)
         if current.events is None:
             current.events = ComputationEventHub(current.db.target)
             await current.events.start()
@@ -115,6 +118,8 @@ def create_app(
                 statement_timeout=settings.worker_statement_timeout_seconds,
             )
             cleanup.push_async_callback(worker_db.dispose)
+            if settings.tracing:
+                tracing.instrument_database(worker_db)
             pools.append(worker_db)
             app.state.extra_pools = {"worker": worker_db}
             worker = ComputationWorker(
@@ -122,6 +127,7 @@ def create_app(
                 current.clock,
                 concurrency=settings.worker_concurrency,
                 heartbeat_timeout=settings.worker_heartbeat_seconds,
+                trace_jobs=settings.tracing,
             )
             worker_task = asyncio.create_task(worker.run(), name="computation-worker")
             cleanup.push_async_callback(_stop_worker, worker, worker_task)
@@ -137,7 +143,8 @@ def create_app(
 
     startup = Startup()
     origins = OriginPolicy.from_setting(settings.allowed_origins, development=settings.embedded)
-    middleware = [
+    middleware = [tracing.asgi_middleware()] if settings.tracing else []
+    middleware += [
         Middleware(RequestLog),
         Middleware(StartupGate, startup=startup, wait_seconds=settings.startup_wait_seconds),
         origins.cors_middleware(),

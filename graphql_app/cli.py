@@ -67,6 +67,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         failures.append(exc)
         server.should_exit = True
 
+    if settings.tracing:
+        from graphql_app.tracing import TracingError, configure
+
+        try:
+            configure("matchgraph")
+        except TracingError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     app = create_app(settings, on_start_failure=stop_after_failed_start)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -99,6 +107,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from graphql_app.jobs.worker import ComputationWorker
 
     settings = load_settings()
+    if settings.tracing:
+        from graphql_app.tracing import TracingError, configure
+
+        try:
+            configure("matchgraph-worker")
+        except TracingError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
 
     async def run() -> None:
         url = await resolve_database_url(settings)
@@ -107,8 +123,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
         db = Database(
             url, pool_size=max(2, args.concurrency), statement_timeout=settings.worker_statement_timeout_seconds
         )
+        if settings.tracing:
+            from graphql_app.tracing import instrument_database
+
+            instrument_database(db)
         worker = ComputationWorker(
-            db, Clock(), concurrency=args.concurrency, heartbeat_timeout=settings.worker_heartbeat_seconds
+            db,
+            Clock(),
+            concurrency=args.concurrency,
+            heartbeat_timeout=settings.worker_heartbeat_seconds,
+            trace_jobs=settings.tracing,
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

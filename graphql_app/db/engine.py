@@ -106,6 +106,9 @@ class Database:
         if statement_timeout:
             self.server_settings["statement_timeout"] = str(int(statement_timeout * 1000))
         self._fast_pool: asyncpg.Pool | None = None
+        #: Set by graphql_app.tracing.instrument_database: a context manager around each compiled plan's statement.
+        self.statement_span = None
+        self.traced = False
         self._fast_pool_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
             self.target.sqlalchemy_url,
@@ -147,8 +150,12 @@ class Database:
         """
         _record(sql)
         pool = self._fast_pool or await self._open_fast_pool()
-        async with pool.acquire() as conn:
-            return await conn.fetchval(sql, *params)
+        if self.statement_span is None:
+            async with pool.acquire() as conn:
+                return await conn.fetchval(sql, *params)
+        with self.statement_span(sql):
+            async with pool.acquire() as conn:
+                return await conn.fetchval(sql, *params)
 
     async def _open_fast_pool(self) -> asyncpg.Pool:
         async with self._fast_pool_lock:

@@ -39,7 +39,9 @@ class ComputationWorker:
         concurrency: int = 4,
         heartbeat_timeout: float = 30.0,
         dequeue_timeout: float = 5.0,
+        trace_jobs: bool = False,
     ) -> None:
+        """``trace_jobs``: a span per job (graphql_app.tracing), for processes with tracing on."""
         self.db = db
         self.clock = clock
         self.concurrency = concurrency
@@ -48,8 +50,17 @@ class ComputationWorker:
         self._stopping = asyncio.Event()
         self._qm: QueueManager | None = None
         self.completed = 0
+        self.trace_jobs = trace_jobs
 
     async def handle(self, job: Job) -> None:
+        if not self.trace_jobs:
+            return await self._handle(job)
+        from graphql_app import tracing
+
+        with tracing.job_span((job.payload or b"").decode(), job.attempts):
+            return await self._handle(job)
+
+    async def _handle(self, job: Job) -> None:
         computation_id = uuid.UUID((job.payload or b"").decode())
         try:
             status = await run_computation(self.db, computation_id, self.clock)

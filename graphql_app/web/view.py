@@ -7,6 +7,7 @@ or mishandle binary frames.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections import OrderedDict
@@ -193,7 +194,13 @@ class MatchgraphGraphQL(GraphQL):
             return None
         measure = self._measure(query, operation_name)
         measure.path = "cache"
+        with self._traced(measure) as span:
+            response = await self._compiled_answer(request, query, operation_name, variables, context, measure)
+            if response is None and span is not None:  # Strawberry's path answers it, in a span of its own
+                span.set_attribute("matchgraph.handed_to_resolvers", True)
+            return response
 
+    async def _compiled_answer(self, request, query, operation_name, variables, context, measure) -> Response | None:
         async def answer() -> bytes | None:
             measure.path = "compiled"
             data = await self.app_state.compiled_queries.execute_to_json(query, operation_name, variables, context)
@@ -216,6 +223,15 @@ class MatchgraphGraphQL(GraphQL):
             return None
         measure.finish("OK")
         return Response(content, media_type="application/json")
+
+    def _traced(self, measure: OperationMeasure):
+        """A span around the operation when tracing is on (graphql_app.tracing), else nothing."""
+        if not self.app_state.settings.tracing:
+            return contextlib.nullcontext()
+        from graphql_app import tracing
+
+        name, kind = describe_operation(measure.query, measure.operation_name) if measure.query else (None, "query")
+        return tracing.operation_span(name or measure.operation_name, kind, measure)
 
     def _measure(self, query: str | None, operation_name: str | None) -> OperationMeasure:
         """Start measuring one operation (metrics), and name it in the request's log line."""
@@ -264,9 +280,10 @@ class MatchgraphGraphQL(GraphQL):
         measure = self._measure(request_data.query, request_data.operation_name)
         result = None
         try:
-            result = await self._execute_measured(
-                request, request_adapter, sub_response, context, root_value, request_data, measure
-            )
+            with self._traced(measure):
+                result = await self._execute_measured(
+                    request, request_adapter, sub_response, context, root_value, request_data, measure
+                )
             return result
         finally:
             measure.finish(error_code(result.errors) if result is not None else "BAD_REQUEST")
