@@ -383,6 +383,61 @@ def _positive(value: str) -> int:
     return number
 
 
+def cmd_reembed(args: argparse.Namespace) -> int:
+    """Re-embed every stored text with MATCHGRAPH_EMBEDDING_MODEL, then swap the vectors in one transaction."""
+    from graphql_app.db.engine import Database
+    from graphql_app.db.setup import DatabaseSetupError, migrate, resolve_database_url
+    from graphql_app.matching.embeddings import load_embedder
+    from graphql_app.services import reembed
+
+    settings = load_settings()
+
+    def bar(source: str, total: int, already: int):
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=already, desc=source, unit="row", file=sys.stderr, dynamic_ncols=True)
+
+    async def run() -> int:
+        url = await resolve_database_url(settings)
+        if settings.embedded:
+            await migrate(url)
+        db = Database(url, pool_size=2, statement_timeout=settings.worker_statement_timeout_seconds)
+        try:
+            current = await reembed.current_model(db)
+            if current is not None and current[0] == settings.embedding_model:
+                print(f"The stored vectors are {current[0]}'s already: nothing to do.")
+                return 0
+            try:
+                embedder = await asyncio.to_thread(load_embedder, settings.embedding_model)
+            except Exception as exc:
+                raise reembed.ReembedError(
+                    f"cannot load the embedding model {settings.embedding_model!r} (MATCHGRAPH_EMBEDDING_MODEL): {exc}"
+                ) from None
+            reembed.check_target(embedder)
+            was = f"{current[0]} ({current[1]}-d)" if current else "no recorded model"
+            print(f"Re-embedding with {embedder.model_id} ({embedder.dimension}-d); the stored vectors are {was}.")
+            embedded = await reembed.stage(db, embedder, batch_size=args.batch_size, progress=bar)
+            print("Staged: " + ", ".join(f"{name} {count}" for name, count in embedded.items()) + " newly embedded.")
+            if args.stage_only:
+                print("Staged only (--stage-only): run `matchgraph reembed` again to finish and swap.")
+                return 0
+            late = await reembed.swap(db, embedder)
+            print(
+                "Swapped in one transaction; embedded at the swap (changed or added meanwhile): "
+                + ", ".join(f"{name} {count}" for name, count in late.items())
+                + f". Restart the API processes with MATCHGRAPH_EMBEDDING_MODEL={embedder.model_id}."
+            )
+            return 0
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except (DatabaseSetupError, reembed.ReembedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from schema.root import schema
 
@@ -478,6 +533,16 @@ def build_parser() -> argparse.ArgumentParser:
     comp_cancel = comp_sub.add_parser("cancel", help="Cancel a QUEUED or RUNNING computation.")
     comp_cancel.add_argument("id", help="The computation's id.")
     comp.set_defaults(func=cmd_computations)
+
+    emb = sub.add_parser(
+        "reembed",
+        help="Re-embed every stored text with MATCHGRAPH_EMBEDDING_MODEL (resumable), then swap the vectors at once.",
+    )
+    emb.add_argument("--batch-size", type=_positive, default=256, help="Rows embedded per batch (default 256).")
+    emb.add_argument(
+        "--stage-only", action="store_true", help="Compute and keep the new vectors, but do not swap them in yet."
+    )
+    emb.set_defaults(func=cmd_reembed)
 
     exp = sub.add_parser("export-schema", help="Write the GraphQL schema (SDL).")
     exp.add_argument("--output", default="schema.graphql", help="File, or - for stdout (default schema.graphql).")

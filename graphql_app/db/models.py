@@ -30,8 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-#: Dimension of the stored embeddings (all-MiniLM-L6-v2). A model with another dimension needs a migration
-#: plus ``matchgraph reembed``; the running model is checked against ``embedding_models`` at start.
+#: Dimension of the stored embeddings (all-MiniLM-L6-v2). ``matchgraph reembed`` switches to another model of
+#: this dimension; one of another dimension would also need the columns and HNSW indexes migrated. The running
+#: model is checked against ``embedding_models`` at start.
 EMBEDDING_DIMENSION = 384
 
 
@@ -194,6 +195,18 @@ class Computation(Base):
         ),
         CheckConstraint("progress >= 0 AND progress <= 1", name="ck_computations_progress"),
     )
+
+
+class EmbeddingStaging(Base):
+    """A vector computed by `matchgraph reembed` with the next model, waiting for the swap (any dimension)."""
+
+    __tablename__ = "embedding_staging"
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    row_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    model_id: Mapped[str] = mapped_column(Text, nullable=False)
+    #: sha256 of the text the vector was computed from: a row whose text changed since is embedded again.
+    text_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    embedding = mapped_column(Vector())
 
 
 companies = Company.__table__
