@@ -83,6 +83,7 @@ async def test_two_api_processes_two_workers_one_database(
             again = api_2.data(CALCULATE, admin_token, {"c": company_id})["calculateGrantMatches"]
 
             async def blocked_worker():  # the worker whose run waits for the row lock held here
+                await db.execute("SELECT pg_stat_clear_snapshot()")  # else the transaction sees its first snapshot
                 return await db.fetchval(
                     "SELECT application_name FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                     "AND datname = current_database() AND application_name LIKE 'worker-%'"
