@@ -413,11 +413,12 @@ def cmd_reembed(args: argparse.Namespace) -> int:
                 raise reembed.ReembedError(
                     f"cannot load the embedding model {settings.embedding_model!r} (MATCHGRAPH_EMBEDDING_MODEL): {exc}"
                 ) from None
-            reembed.check_target(embedder)
             was = f"{current[0]} ({current[1]}-d)" if current else "no recorded model"
             print(f"Re-embedding with {embedder.model_id} ({embedder.dimension}-d); the stored vectors are {was}.")
             embedded = await reembed.stage(db, embedder, batch_size=args.batch_size, progress=bar)
             print("Staged: " + ", ".join(f"{name} {count}" for name, count in embedded.items()) + " newly embedded.")
+            if await reembed.prepare_columns(db, embedder):
+                print(f"Prepared {embedder.dimension}-d twins of the vector columns and their indexes.")
             if args.stage_only:
                 print("Staged only (--stage-only): run `matchgraph reembed` again to finish and swap.")
                 return 0

@@ -30,9 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-#: Dimension of the stored embeddings (all-MiniLM-L6-v2). ``matchgraph reembed`` switches to another model of
-#: this dimension; one of another dimension would also need the columns and HNSW indexes migrated. The running
-#: model is checked against ``embedding_models`` at start.
+#: Dimension the migrations give the vector columns (all-MiniLM-L6-v2's). ``matchgraph reembed`` may change it
+#: (graphql_app.services.reembed), so the models leave it open and the running model is checked against the
+#: database's columns and ``embedding_models`` instead.
 EMBEDDING_DIMENSION = 384
 
 
@@ -78,7 +78,7 @@ class Company(Base):
     carbon_categories: Mapped[list[str]] = _text_array()
     certifications: Mapped[list[str]] = _text_array()
     taxonomy_objectives: Mapped[list[str]] = _text_array()
-    embedding = mapped_column(Vector(EMBEDDING_DIMENSION))
+    embedding = mapped_column(Vector())
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -112,7 +112,7 @@ class Grant(Base):
     amount_max = mapped_column(Numeric(16, 2))
     currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="EUR")
     url: Mapped[str | None] = mapped_column(Text)
-    embedding = mapped_column(Vector(EMBEDDING_DIMENSION))
+    embedding = mapped_column(Vector())
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -225,7 +225,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     values: Mapped[list[str]] = _text_array()
     culture_statement: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
-    culture_embedding = mapped_column(Vector(EMBEDDING_DIMENSION))
+    culture_embedding = mapped_column(Vector())
     team_trait_norms = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     team_skills: Mapped[list[str]] = _text_array()
     belonging_weights = mapped_column(JSONB)
@@ -264,7 +264,7 @@ class Member(Base):
     values: Mapped[list[str]] = _text_array()
     traits = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     profile_completeness: Mapped[float | None] = mapped_column(Float)
-    bio_embedding = mapped_column(Vector(EMBEDDING_DIMENSION))
+    bio_embedding = mapped_column(Vector())
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 

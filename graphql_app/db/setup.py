@@ -142,17 +142,25 @@ async def check_embedding_model(conn: AsyncConnection, model_id: str, dimension:
 async def load_checked_embedder(db, model_id: str):
     """Load the embedding model (in a thread) and check it against the database: the stored vectors' dimension,
     and the model they were made with (recorded on first use). Raises :class:`DatabaseSetupError`."""
-    from graphql_app.db.models import EMBEDDING_DIMENSION
     from graphql_app.matching.embeddings import load_embedder
 
     embedder = await asyncio.to_thread(load_embedder, model_id)
-    if embedder.dimension != EMBEDDING_DIMENSION:
-        raise DatabaseSetupError(
-            f"{model_id} makes {embedder.dimension}-d vectors; this database stores {EMBEDDING_DIMENSION}-d vectors."
-        )
     async with db.transaction() as conn:
+        stored = await vector_dimension(conn)
+        if stored is not None and embedder.dimension != stored:
+            raise DatabaseSetupError(
+                f"{model_id} makes {embedder.dimension}-d vectors; this database stores {stored}-d vectors."
+            )
         await check_embedding_model(conn, model_id, embedder.dimension)
     return embedder
+
+
+async def vector_dimension(conn: AsyncConnection) -> int | None:
+    """The dimension of the stored vectors' columns (companies.embedding's type; None: not declared)."""
+    typmod = await conn.scalar(
+        text("SELECT atttypmod FROM pg_attribute WHERE attrelid = 'companies'::regclass AND attname = 'embedding'")
+    )
+    return typmod if typmod and typmod > 0 else None
 
 
 async def check_embedding_model_id(conn: AsyncConnection, model_id: str) -> None:

@@ -19,19 +19,29 @@ from graphql_app.services import catalogue, talent
 from graphql_app.services.reembed import SOURCES
 from graphql_app.settings import DEFAULT_EMBEDDING_MODEL
 from tests.conftest import GraphQLClient, database_url, token_for
-from tests.processes import BIN, process_env, run_matchgraph
+from tests.processes import BIN, Server, process_env, run_matchgraph
 
 SEARCH = 'query { searchGrants(text: "solar power for farms", first: 3) { similarity grant { id title } } }'
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
-    """A 384-d sentence-transformers model: one BERT layer with random weights and a tiny vocabulary."""
+    """A 384-d sentence-transformers model (the columns' dimension)."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), 384)
+
+
+@pytest.fixture(scope="module")
+def tiny_model_128(tmp_path_factory) -> Path:
+    """A 128-d one: re-embedding into it changes the columns' dimension."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model-128"), 128)
+
+
+def build_tiny_model(root: Path, dimension: int) -> Path:
+    """A sentence-transformers model: one BERT layer with random weights, a tiny vocabulary, mean pooling."""
     import torch
     from sentence_transformers import SentenceTransformer, models
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    root = tmp_path_factory.mktemp("tiny-model")
     bert = root / "bert"
     bert.mkdir()
     letters = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -40,7 +50,7 @@ def tiny_model(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(vocab),
-        hidden_size=384,
+        hidden_size=dimension,
         num_hidden_layers=1,
         num_attention_heads=4,
         intermediate_size=64,
@@ -49,7 +59,7 @@ def tiny_model(tmp_path_factory) -> Path:
     BertModel(config).save_pretrained(bert)
     BertTokenizerFast(vocab_file=str(bert / "vocab.txt"), do_lower_case=True).save_pretrained(bert)
     model = SentenceTransformer(
-        modules=[models.Transformer(str(bert), max_seq_length=256), models.Pooling(384, "mean")], device="cpu"
+        modules=[models.Transformer(str(bert), max_seq_length=256), models.Pooling(dimension, "mean")], device="cpu"
     )
     out = root / "st"
     model.save(str(out))
@@ -172,3 +182,68 @@ def test_a_model_that_cannot_be_loaded_is_a_clear_error(pg_socket_dir, database_
     result = run_matchgraph("reembed", env=env)
     assert result.returncode == 1
     assert "cannot load the embedding model" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_reembed_into_another_dimension(services, tiny_model_128, live_env, processes) -> None:
+    """The columns become 128-d (twins filled and indexed beforehand, swapped in one transaction), and a server
+    on the new model searches, embeds new rows and computes matches."""
+    await _seed(services)
+    env = {**live_env, "MATCHGRAPH_EMBEDDING_MODEL": str(tiny_model_128)}
+    result = await asyncio.to_thread(run_matchgraph, "reembed", "--batch-size", "4", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Prepared 128-d twins of the vector columns and their indexes." in result.stdout
+
+    async with services.db.reader() as conn:
+        columns = (
+            await conn.execute(
+                text(
+                    "SELECT attrelid::regclass::text, attname, atttypmod FROM pg_attribute WHERE NOT attisdropped "
+                    "AND attname LIKE '%embedding%' AND attrelid::regclass::text IN "
+                    "('companies', 'grants', 'members', 'organisations') ORDER BY 1"
+                )
+            )
+        ).all()
+        indexes = (
+            await conn.execute(
+                text(
+                    "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid FROM pg_index i "
+                    "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE '%embedding_hnsw%' ORDER BY 1"
+                )
+            )
+        ).all()
+    assert [tuple(c) for c in columns] == [
+        ("companies", "embedding", 128),
+        ("grants", "embedding", 128),
+        ("members", "bio_embedding", 128),
+        ("organisations", "culture_embedding", 128),
+    ]
+    assert [(name, valid) for name, _, valid in indexes] == [
+        ("ix_companies_embedding_hnsw", True),
+        ("ix_grants_embedding_hnsw", True),
+    ]
+    assert all("hnsw (embedding vector_cosine_ops)" in definition for _, definition, _ in indexes)
+    tiny = load_embedder(str(tiny_model_128))
+    for source, rows in (await _stored(services)).items():
+        for row_id, (value, vector) in rows.items():
+            if value.strip():
+                assert np.allclose(np.asarray(vector), tiny.encode([value])[0], atol=1e-5), (source, row_id)
+
+    server = await asyncio.to_thread(Server, env)
+    processes.append(server)
+    admin = token_for("tenant-a", ("ORG_ADMIN",))
+    found = server.data('query { searchGrants(text: "farm roofs", first: 2) { similarity grant { id } } }', admin)
+    assert len(found["searchGrants"]) == 2
+    created = server.data(
+        'mutation { createCompany(input: {name: "New Solar", country: "DE", size: SMALL}) { id } }', admin
+    )["createCompany"]
+    started = server.data(
+        "mutation($c: ID!) { calculateGrantMatches(companyId: $c) { id } }", admin, {"c": created["id"]}
+    )["calculateGrantMatches"]
+    for _ in range(200):
+        state = server.data(
+            "query($id: ID!) { computation(id: $id) { status resultCount } }", admin, {"id": started["id"]}
+        )
+        if state["computation"]["status"] in ("SUCCEEDED", "FAILED"):
+            break
+        await asyncio.sleep(0.1)
+    assert state["computation"] == {"status": "SUCCEEDED", "resultCount": 5}
