@@ -80,8 +80,10 @@ async def test_worker_runs_are_spans(services, worker, spans) -> None:
     from graphql_app.auth import TokenVerifier
     from graphql_app.services import catalogue
     from graphql_app.services import computation_records as records
+    from graphql_app.tracing import instrument_database
 
     worker.trace_jobs = True
+    instrument_database(services.db)  # as `matchgraph worker` does with tracing on
     await catalogue.create_grants(services.db, services.embedder, [{"title": "Call", "carbon_categories": []}])
     company = (
         await catalogue.create_companies(
@@ -104,6 +106,11 @@ async def test_worker_runs_are_spans(services, worker, spans) -> None:
         await asyncio.sleep(0.05)
     [run] = runs
     assert run.kind == trace.SpanKind.CONSUMER and run.attributes["matchgraph.computation.id"] == str(record.id)
+    finished = spans.get_finished_spans()
+    by_id = {s.context.span_id: s for s in finished}
+    statements = [s for s in finished if s.context.trace_id == run.context.trace_id and s is not run]
+    assert statements and all(s.kind == trace.SpanKind.CLIENT for s in statements)
+    assert all(run in _ancestors(s, by_id) for s in statements)  # the run's SQL, below its span
 
 
 @pytest.mark.parametrize(
