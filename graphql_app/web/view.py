@@ -234,7 +234,12 @@ class MatchgraphGraphQL(GraphQL):
         return tracing.operation_span(name or measure.operation_name, kind, measure)
 
     def _measure(self, query: str | None, operation_name: str | None) -> OperationMeasure:
-        """Start measuring one operation (metrics), and name it in the request's log line."""
+        """Start measuring one operation (metrics), and name it in the request's log line. An operation name that
+        is not a string (bad input, refused later) counts as none."""
+        if not isinstance(operation_name, str):
+            operation_name = None
+        if not isinstance(query, str):
+            query = None
         measure = OperationMeasure(self.app_state.operation_names, query, operation_name)
         info = current_request()
         if info is not None:
