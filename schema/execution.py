@@ -34,16 +34,17 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-#: (leaf type, non-null, is a list, list items non-null) per field definition; None when the short path does
-#: not apply. Schemas are built a few times per process at most, so this stays small.
-_PLAIN_FIELDS: dict[int, tuple[Any, bool, bool, bool] | None] = {}
+#: Attribute on a field definition holding (leaf type, non-null, is a list, list items non-null), or None when the
+#: short path does not apply. Kept on the definition itself: a cache keyed by ``id()`` would hand a rebuilt
+#: schema's field the description of a collected one that happened to share its address.
+_PLAIN_ATTRIBUTE = "_matchgraph_plain_field"
+_NOT_DESCRIBED = object()
 
 
 def _plain_field(field_def: GraphQLField) -> tuple[Any, bool, bool, bool] | None:
-    try:
-        return _PLAIN_FIELDS[id(field_def)]
-    except KeyError:
-        pass
+    described = field_def.__dict__.get(_PLAIN_ATTRIBUTE, _NOT_DESCRIBED)
+    if described is not _NOT_DESCRIBED:
+        return described
     described = None
     if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
         field_type, non_null = field_def.type, False
@@ -57,7 +58,7 @@ def _plain_field(field_def: GraphQLField) -> tuple[Any, bool, bool, bool] | None
                 item_type, item_non_null = item_type.of_type, True
             if is_leaf_type(item_type):
                 described = (item_type, non_null, True, item_non_null)
-    _PLAIN_FIELDS[id(field_def)] = described
+    field_def.__dict__[_PLAIN_ATTRIBUTE] = described
     return described
 
 
