@@ -1,4 +1,5 @@
-"""The Starlette application: `/graphql` (POST, GET, GraphiQL, WebSockets) and `/healthz`.
+"""The Starlette application: `/graphql` (POST, GET, GraphiQL, WebSockets), the REST adapters under `/api`
+(graphql_app.rest) and `/healthz`.
 
 `create_app` wires process-wide services in the lifespan: the database (embedded or configured, migrated in
 embedded mode), the embedding model (loaded once, off the request path) and the token verifier.
@@ -32,6 +33,7 @@ from graphql_app.jobs.events import ComputationEventHub
 from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.loaders import Loaders
 from graphql_app.response_cache import ResponseCache
+from graphql_app.rest import rest_routes
 from graphql_app.services.scoring_pool import ScoringPool
 from graphql_app.settings import Settings, load_settings
 from graphql_app.web import graphiql
@@ -178,6 +180,7 @@ def create_app(settings: Settings | None = None, *, services: AppServices | None
             Route("/graphql", graphql),  # every method: the view answers what it does not serve with JSON
             WebSocketRoute("/graphql", graphql),
             graphiql.assets_mount(),
+            *rest_routes(graphql),
         ]
     )
     return app

@@ -61,6 +61,8 @@ class Settings:
     scoring_processes: int = 1
     statement_timeout_seconds: float = 15.0
     worker_statement_timeout_seconds: float = 600.0
+    #: How long `POST /api/grants/matches/calculate` waits for its computation before answering 504.
+    rest_calculate_timeout_seconds: float = 120.0
 
     @property
     def request_limits(self):
@@ -142,4 +144,5 @@ def load_settings() -> Settings:
         statement_timeout_seconds=float(env("MATCHGRAPH_STATEMENT_TIMEOUT") or 15),
         scoring_processes=int(env("MATCHGRAPH_SCORING_PROCESSES") or 1),
         worker_statement_timeout_seconds=float(env("MATCHGRAPH_WORKER_STATEMENT_TIMEOUT") or 600),
+        rest_calculate_timeout_seconds=float(env("MATCHGRAPH_REST_CALCULATE_TIMEOUT") or 120),
     )

@@ -238,14 +238,34 @@ class MatchgraphGraphQL(GraphQL):
         """Serve read queries from the opt-in response cache; after a mutation, invalidate it everywhere."""
         if isinstance(request_data, RefusedRequest):
             return refusal_result(request_data.refusal)
-        cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
-        interpreted = functools.partial(
-            self._execute, request_adapter.method, context, root_value, request_data, sub_response
+        return await self.run_operation(
+            request_data,
+            context,
+            method=request_adapter.method,
+            root_value=root_value,
+            sub_response=sub_response,
+            try_compiled=not getattr(request.state, "compiled_plan_tried", False),
         )
+
+    async def run_operation(
+        self,
+        request_data: GraphQLRequestData,
+        context: Context,
+        *,
+        method: str,
+        sub_response: Response,
+        root_value=None,
+        try_compiled: bool = True,
+    ) -> ExecutionResult:
+        """One operation as every HTTP request runs it: its compiled plan when one answers, else the resolvers;
+        reads through the response cache, which a mutation invalidates everywhere. The REST adapters
+        (graphql_app.rest) run their stored documents through here too."""
+        cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
+        interpreted = functools.partial(self._execute, method, context, root_value, request_data, sub_response)
         compiled: CompiledQueries | None = getattr(self.app_state, "compiled_queries", None)
-        if getattr(request.state, "compiled_plan_tried", False):
+        if not try_compiled:
             compiled = None
-        if compiled is not None and (request_adapter.method == "POST" or self.allow_queries_via_get):
+        if compiled is not None and (method == "POST" or self.allow_queries_via_get):
 
             async def run_rest(residual_query: str) -> ExecutionResult:
                 rest = dataclasses.replace(request_data, query=residual_query)
@@ -262,7 +282,7 @@ class MatchgraphGraphQL(GraphQL):
         if cache is None:
             return await run()
         kind = operation_kind(request_data.query, request_data.operation_name)
-        may_write = request_adapter.method == "POST" and context.principal is not None and context.auth_error is None
+        may_write = method == "POST" and context.principal is not None and context.auth_error is None
         if kind == "mutation" and may_write:  # an anonymous or refused mutation writes nothing: keep the cache
             # Before: reads running alongside the write are not served old entries and cannot store theirs
             # for long; after: nothing computed before the commit survives it.
