@@ -129,6 +129,8 @@ def _typed(param: Param, raw: Any) -> Any:
     elif kind == "integer":
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
+        if isinstance(raw, float) and raw.is_integer():  # JSON Schema counts 2.0 as an integer
+            return int(raw)
         if from_text and raw.strip().lstrip("+-").isdigit() and len(raw) <= 12:
             return int(raw)
     elif kind == "number":
