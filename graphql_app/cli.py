@@ -22,6 +22,7 @@ def _print_banner(settings) -> None:
         f"\nMatchgraph is serving GraphQL at {url}"
         + (" (open it in a browser for GraphiQL)" if settings.graphiql else "")
     )
+    print(f"REST adapters: http://{settings.host}:{settings.port}/api/docs (OpenAPI: /api/openapi.json)")
     print(f"Health check: http://{settings.host}:{settings.port}/healthz")
     if settings.embedded:
         print(f"Embedded PostgreSQL data: {settings.data_dir / 'pgdata'}")

@@ -77,6 +77,10 @@ async def test_unknown_paths_and_methods_answer_the_error_envelope(http, rest_ad
     response = await rest_admin.request("DELETE", "/api/talent/matches/00000000-0000-4000-8000-000000000000/status")
     assert response.status_code == 405 and response.headers["allow"] == "PUT"
     assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    too_large = {"company_id": "x" * (4 * 1024 * 1024)}
+    assert (await rest_admin.error("POST", "/api/grants/matches/calculate", 413, json=too_large))["code"] == (
+        "PAYLOAD_TOO_LARGE"
+    )
     # Literal paths are not captured by the parameterised ones.
     assert (await rest_admin.ok("GET", "/api/grants/matches/stats"))["company_id"] is None
     assert (await rest_admin.error("POST", "/api/grants/matches/calculate", 400, json={}))["details"] == {
