@@ -267,13 +267,13 @@ class MatchgraphGraphQL(GraphQL):
             compiled = None
         if compiled is not None and (method == "POST" or self.allow_queries_via_get):
 
-            async def run_rest(residual_query: str) -> ExecutionResult:
-                rest = dataclasses.replace(request_data, query=residual_query)
-                return await self._execute(request_adapter.method, context, root_value, rest, sub_response)
+            async def run_residual(residual_query: str) -> ExecutionResult:
+                residual = dataclasses.replace(request_data, query=residual_query)
+                return await self._execute(method, context, root_value, residual, sub_response)
 
             async def run() -> ExecutionResult:
                 result = await compiled.execute(
-                    request_data.query, request_data.operation_name, request_data.variables, context, run_rest
+                    request_data.query, request_data.operation_name, request_data.variables, context, run_residual
                 )
                 return result if result is not None else await interpreted()
 
