@@ -1,5 +1,5 @@
-"""The Starlette application: `/graphql` (POST, GET, GraphiQL, WebSockets), `/livez`, `/readyz`, `/healthz` and
-`/metrics`.
+"""The Starlette application: `/graphql` (POST, GET, GraphiQL, WebSockets), the REST adapters under `/api`
+(graphql_app.rest), `/livez`, `/readyz`, `/healthz` and `/metrics`.
 
 `create_app` wires process-wide services in the lifespan, in the background: the database (embedded or
 configured, migrated in embedded mode), the event listener, the scoring processes, the worker, and the embedding
@@ -34,6 +34,7 @@ from graphql_app.loaders import Loaders
 from graphql_app.logs import RequestLog
 from graphql_app.metrics import OperationNames
 from graphql_app.response_cache import ResponseCache
+from graphql_app.rest import rest_routes
 from graphql_app.services.scoring_pool import ScoringPool
 from graphql_app.settings import Settings, load_settings
 from graphql_app.web import graphiql, health
@@ -200,6 +201,7 @@ def create_app(
             Route("/graphql", graphql),  # every method: the view answers what it does not serve with JSON
             WebSocketRoute("/graphql", graphql),
             graphiql.assets_mount(),
+            *rest_routes(graphql),
         ]
     )
     return app

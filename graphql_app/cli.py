@@ -26,6 +26,7 @@ def _print_banner(settings) -> None:
         f"\nMatchgraph is serving GraphQL at {url}"
         + (" (open it in a browser for GraphiQL)" if settings.graphiql else "")
     )
+    print(f"REST adapters: http://{settings.host}:{settings.port}/api/docs (OpenAPI: /api/openapi.json)")
     base = f"http://{settings.host}:{settings.port}"
     metrics = f", metrics: {base}/metrics" if settings.metrics else ""
     print(f"Health: {base}/livez (alive), {base}/readyz (ready){metrics}")

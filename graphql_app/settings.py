@@ -76,6 +76,8 @@ class Settings:
     log_format: str = "text"
     #: OpenTelemetry tracing, on when the standard OTEL_* variables ask for an exporter (see graphql_app.tracing).
     tracing: bool = False
+    #: How long `POST /api/grants/matches/calculate` waits for its computation before answering 504.
+    rest_calculate_timeout_seconds: float = 120.0
 
     @property
     def request_limits(self):
@@ -165,6 +167,7 @@ def load_settings() -> Settings:
         metrics_operation_names=int(env("MATCHGRAPH_METRICS_OPERATION_NAMES") or 100),
         log_format=(env("MATCHGRAPH_LOG_FORMAT") or "text").strip().lower(),
         tracing=tracing_requested(os.environ),
+        rest_calculate_timeout_seconds=float(env("MATCHGRAPH_REST_CALCULATE_TIMEOUT") or 120),
     )
 
 

@@ -180,11 +180,11 @@ def non_blank(value: str, field: str, max_length: int = 10_000) -> str:
     return text
 
 
-def page_size(first: int | None, default: int = 20, maximum: int = 100) -> int:
+def page_size(first: int | None, default: int = 20, maximum: int = 100, field: str = "first") -> int:
     if first is None:
         return default
     if not 1 <= first <= maximum:
-        raise BadUserInput(f"`first` must be between 1 and {maximum}; got {first}.", field="first")
+        raise BadUserInput(f"`{field}` must be between 1 and {maximum}; got {first}.", field=field)
     return first
 
 

@@ -130,7 +130,7 @@ async def refresh_grant_matches(
         info.context.viewer,
         cid,
         save=save_results,
-        limit=validation.page_size(limit),
+        limit=validation.page_size(limit, field="limit"),
         now=info.context.clock.now(),
     )
     return GrantMatchRefresh(

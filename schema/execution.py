@@ -16,7 +16,6 @@ who asks; visibility is decided before the payload is yielded), the event is exe
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -35,23 +34,17 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-#: (leaf type, non-null, is a list, list items non-null) per field definition; None when the short path does
-#: not apply. Keyed by id() (fields are not hashable) with a weak reference to the field: an entry is used only
-#: for the very field it was made for, and goes when that field does (a later field may get the same id, as
-#: when a schema is built again: it must not inherit another field's leaf type).
-_PLAIN_FIELDS: dict[int, tuple[weakref.ref, tuple[Any, bool, bool, bool] | None]] = {}
-
-
-def _forget(key: int, ref: weakref.ref) -> None:
-    entry = _PLAIN_FIELDS.get(key)
-    if entry is not None and entry[0] is ref:
-        del _PLAIN_FIELDS[key]
+#: Attribute on a field definition holding (leaf type, non-null, is a list, list items non-null), or None when the
+#: short path does not apply. Kept on the definition itself: a cache keyed by ``id()`` would hand a rebuilt
+#: schema's field the description of a collected one that happened to share its address.
+_PLAIN_ATTRIBUTE = "_matchgraph_plain_field"
+_NOT_DESCRIBED = object()
 
 
 def _plain_field(field_def: GraphQLField) -> tuple[Any, bool, bool, bool] | None:
-    entry = _PLAIN_FIELDS.get(id(field_def))
-    if entry is not None and entry[0]() is field_def:
-        return entry[1]
+    described = field_def.__dict__.get(_PLAIN_ATTRIBUTE, _NOT_DESCRIBED)
+    if described is not _NOT_DESCRIBED:
+        return described
     described = None
     if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
         field_type, non_null = field_def.type, False
@@ -65,8 +58,7 @@ def _plain_field(field_def: GraphQLField) -> tuple[Any, bool, bool, bool] | None
                 item_type, item_non_null = item_type.of_type, True
             if is_leaf_type(item_type):
                 described = (item_type, non_null, True, item_non_null)
-    key = id(field_def)
-    _PLAIN_FIELDS[key] = (weakref.ref(field_def, lambda ref, key=key: _forget(key, ref)), described)
+    field_def.__dict__[_PLAIN_ATTRIBUTE] = described
     return described
 
 

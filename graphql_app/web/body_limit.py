@@ -10,6 +10,8 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CODE = "PAYLOAD_TOO_LARGE"
+#: Under this prefix the REST adapters answer (graphql_app.rest): refusals there take the REST error envelope.
+REST_PREFIX = "/api/"
 
 
 class BodySizeLimit:
@@ -24,7 +26,7 @@ class BodySizeLimit:
             return await self.app(scope, receive, send)
         declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._refuse(send)
+            return await self._refuse(scope, send)
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -33,7 +35,7 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                return await self._refuse(send)
+                return await self._refuse(scope, send)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -49,9 +51,12 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes (MATCHGRAPH_MAX_BODY_BYTES)."
-        body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": CODE}}]})
+        if scope["path"].startswith(REST_PREFIX):
+            body = orjson.dumps({"error": {"code": CODE, "message": message, "details": {}}})
+        else:
+            body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": CODE}}]})
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

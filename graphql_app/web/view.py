@@ -282,40 +282,69 @@ class MatchgraphGraphQL(GraphQL):
             measure.path = "refused"
             measure.finish(request_data.refusal.code)
             return refusal_result(request_data.refusal)
+        return await self.run_operation(
+            request_data,
+            context,
+            method=request_adapter.method,
+            root_value=root_value,
+            sub_response=sub_response,
+            try_compiled=not getattr(request.state, "compiled_plan_tried", False),
+        )
+
+    async def run_operation(
+        self,
+        request_data: GraphQLRequestData,
+        context: Context,
+        *,
+        method: str,
+        sub_response: Response,
+        root_value=None,
+        try_compiled: bool = True,
+    ) -> ExecutionResult:
+        """One operation as every HTTP request runs it: its compiled plan when one answers, else the resolvers;
+        reads through the response cache, which a mutation invalidates everywhere; measured (graphql_app.metrics)
+        and traced. The REST adapters (graphql_app.rest) run their stored documents through here too."""
         measure = self._measure(request_data.query, request_data.operation_name)
         result = None
         try:
             with self._traced(measure):
-                result = await self._execute_measured(
-                    request, request_adapter, sub_response, context, root_value, request_data, measure
+                result = await self._run_measured(
+                    request_data, context, method, sub_response, root_value, try_compiled, measure
                 )
             return result
         finally:
             measure.finish(error_code(result.errors) if result is not None else "BAD_REQUEST")
 
-    async def _execute_measured(
-        self, request, request_adapter, sub_response, context: Context, root_value, request_data, measure
+    async def _run_measured(
+        self,
+        request_data: GraphQLRequestData,
+        context: Context,
+        method: str,
+        sub_response: Response,
+        root_value,
+        try_compiled: bool,
+        measure: OperationMeasure,
     ) -> ExecutionResult:
         cache: ResponseCache | None = getattr(self.app_state, "response_cache", None)
 
         async def interpreted() -> ExecutionResult:
             measure.path = "resolvers"
-            return await self._execute(request_adapter.method, context, root_value, request_data, sub_response)
+            return await self._execute(method, context, root_value, request_data, sub_response)
 
         compiled: CompiledQueries | None = getattr(self.app_state, "compiled_queries", None)
-        if getattr(request.state, "compiled_plan_tried", False):
+        if not try_compiled:
             compiled = None
-        if compiled is not None and (request_adapter.method == "POST" or self.allow_queries_via_get):
+        if compiled is not None and (method == "POST" or self.allow_queries_via_get):
 
-            async def run_rest(residual_query: str) -> ExecutionResult:
+            async def run_residual(residual_query: str) -> ExecutionResult:
                 measure.path = "mixed"
-                rest = dataclasses.replace(request_data, query=residual_query)
-                return await self._execute(request_adapter.method, context, root_value, rest, sub_response)
+                residual = dataclasses.replace(request_data, query=residual_query)
+                return await self._execute(method, context, root_value, residual, sub_response)
 
             async def run() -> ExecutionResult:
                 measure.path = "compiled"
                 result = await compiled.execute(
-                    request_data.query, request_data.operation_name, request_data.variables, context, run_rest
+                    request_data.query, request_data.operation_name, request_data.variables, context, run_residual
                 )
                 return result if result is not None else await interpreted()
 
@@ -324,7 +353,7 @@ class MatchgraphGraphQL(GraphQL):
         if cache is None:
             return await run()
         kind = operation_kind(request_data.query, request_data.operation_name)
-        may_write = request_adapter.method == "POST" and context.principal is not None and context.auth_error is None
+        may_write = method == "POST" and context.principal is not None and context.auth_error is None
         if kind == "mutation" and may_write:  # an anonymous or refused mutation writes nothing: keep the cache
             # Before: reads running alongside the write are not served old entries and cannot store theirs
             # for long; after: nothing computed before the commit survives it.

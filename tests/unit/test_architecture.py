@@ -61,6 +61,19 @@ def test_resolvers_touch_no_tables_and_no_sql():
     assert not offending, "\n".join(offending)
 
 
+def test_the_rest_adapters_touch_no_tables_and_no_sql():
+    """The REST layer maps arguments and results around stored GraphQL documents; data access and business rules
+    stay behind the GraphQL schema (services, access)."""
+    offending = []
+    for path in source_files("graphql_app/rest"):
+        for name in imported_modules(path):
+            if name.startswith(
+                ("graphql_app.db", "graphql_app.services", "graphql_app.access", "sqlalchemy", "asyncpg")
+            ):
+                offending.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offending, "\n".join(offending)
+
+
 def module_graph() -> dict[str, set[str]]:
     """Module → the project modules it imports; importing ``a.b.c`` also runs ``a`` and ``a.b``."""
     modules: dict[str, Path] = {}

@@ -12,17 +12,16 @@ from this server.
 from __future__ import annotations
 
 import functools
-import html
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+
+from graphql_app.web import vendored_page
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: Where the assets are mounted; the page refers to them under this path.
@@ -38,11 +37,6 @@ DEFAULT_QUERY = """\
 #   matchgraph token --tenant acme-ventures --role ORG_ADMIN
 { me { subject tenantId roles } }
 """
-
-#: Vendored files live in directories named <package>@<version>: a new version is a new URL, so they can be
-#: cached for good. Our own files are revalidated (ETag) on every load.
-VENDOR_CACHE_CONTROL = "public, max-age=31536000, immutable"
-OWN_CACHE_CONTROL = "no-cache"
 
 _HOST = re.compile(r"[A-Za-z0-9.\-\[\]:]+")
 
@@ -62,14 +56,12 @@ def page(request: Request) -> HTMLResponse:
             status_code=500,
         )
     assets = request.scope.get("root_path", "").rstrip("/") + ASSETS_PATH
-    styles = [*manifest["styles"], BOOTSTRAP_STYLE]
-    scripts = [*manifest["scripts"], BOOTSTRAP_SCRIPT]
+    tags = vendored_page.asset_tags(
+        assets, [*manifest["styles"], BOOTSTRAP_STYLE], [*manifest["scripts"], BOOTSTRAP_SCRIPT]
+    )
     config = {"endpoint": request.url.path, "defaultQuery": DEFAULT_QUERY}
     # Inside <script> only "</" could end the block early; JSON allows it escaped.
     config_json = json.dumps(config).replace("</", "<\\/")
-    links = "\n".join(f'<link rel="stylesheet" href="{html.escape(f"{assets}/{path}")}">' for path in styles)
-    # `defer` keeps the order (the bootstrap last) and runs them once the document is parsed.
-    tags = "\n".join(f'<script src="{html.escape(f"{assets}/{path}")}" defer></script>' for path in scripts)
     body = f"""<!doctype html>
 <html lang="en">
 <head>
@@ -78,7 +70,6 @@ def page(request: Request) -> HTMLResponse:
 <meta name="referrer" content="no-referrer">
 <title>Matchgraph · GraphiQL</title>
 <link rel="icon" href="data:,">
-{links}
 <script type="application/json" id="matchgraph-graphiql-config">{config_json}</script>
 {tags}
 </head>
@@ -97,37 +88,9 @@ def _security_headers(request: Request) -> dict[str, str]:
     host = request.url.netloc
     if _HOST.fullmatch(host):
         connect += f" ws://{host} wss://{host}"
-    policy = [
-        "default-src 'none'",
-        "script-src 'self'",
-        # GraphiQL's dialogs (settings, short keys) inject a <style> element while open (react-remove-scroll).
-        "style-src 'self' 'unsafe-inline'",
-        # GraphiQL's CSS embeds its fonts and a few images as data: URLs; the favicon is data: too.
-        "font-src 'self' data:",
-        "img-src 'self' data:",
-        f"connect-src {connect}",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ]
-    return {
-        "Content-Security-Policy": "; ".join(policy),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-    }
-
-
-class _Assets(StaticFiles):
-    """StaticFiles with cache headers: vendored files (versioned paths) for a year, ours revalidated."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        if response.status_code in (200, 304):
-            vendored = Path(path).parts[:1] == ("vendor",)
-            response.headers["Cache-Control"] = VENDOR_CACHE_CONTROL if vendored else OWN_CACHE_CONTROL
-        return response
+    return vendored_page.security_headers(connect)
 
 
 def assets_mount() -> Mount:
     """The static route serving the vendored assets."""
-    return Mount(ASSETS_PATH, app=_Assets(directory=STATIC_DIR, check_dir=False), name="graphiql-assets")
+    return vendored_page.assets_mount(ASSETS_PATH, STATIC_DIR, "graphiql-assets")
