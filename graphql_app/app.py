@@ -98,7 +98,7 @@ def create_app(
             )
             cleanup.push_async_callback(_close_scoring_pool, current)
             current.scoring_pool.warm_up()
-        if settings.preload_embedding_model and current.embedder is None:
+        if settings.preloads_embedding_model and current.embedder is None:
             current.start_loading_embedder()
         pools = [current.db]
         if settings.embedded:

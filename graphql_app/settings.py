@@ -61,8 +61,10 @@ class Settings:
     scoring_processes: int = 1
     statement_timeout_seconds: float = 15.0
     worker_statement_timeout_seconds: float = 600.0
-    #: Start loading the embedding model in the background at start-up (false: on first use).
-    preload_embedding_model: bool = True
+    #: Start loading the embedding model in the background at start-up (false: on first use). None: preload in a
+    #: process that runs the worker (``serve``), load on first use in one that does not (``serve --no-worker``:
+    #: an API process that never embeds stays ~120 MB instead of ~540).
+    preload_embedding_model: bool | None = None
     #: Seconds a request that needs the embedding model waits for it before answering SERVICE_UNAVAILABLE.
     embedding_wait_seconds: float = 20.0
     #: Seconds a request arriving while the process starts waits for it before answering SERVICE_UNAVAILABLE.
@@ -78,6 +80,11 @@ class Settings:
     tracing: bool = False
     #: How long `POST /api/grants/matches/calculate` waits for its computation before answering 504.
     rest_calculate_timeout_seconds: float = 120.0
+
+    @property
+    def preloads_embedding_model(self) -> bool:
+        """Whether start-up loads the embedding model in the background (see ``preload_embedding_model``)."""
+        return self.run_worker if self.preload_embedding_model is None else self.preload_embedding_model
 
     @property
     def request_limits(self):
@@ -159,7 +166,9 @@ def load_settings() -> Settings:
         statement_timeout_seconds=float(env("MATCHGRAPH_STATEMENT_TIMEOUT") or 15),
         scoring_processes=int(env("MATCHGRAPH_SCORING_PROCESSES") or 1),
         worker_statement_timeout_seconds=float(env("MATCHGRAPH_WORKER_STATEMENT_TIMEOUT") or 600),
-        preload_embedding_model=_bool("MATCHGRAPH_PRELOAD_EMBEDDING_MODEL", True),
+        preload_embedding_model=(
+            _bool("MATCHGRAPH_PRELOAD_EMBEDDING_MODEL", True) if env("MATCHGRAPH_PRELOAD_EMBEDDING_MODEL") else None
+        ),
         embedding_wait_seconds=float(env("MATCHGRAPH_EMBEDDING_WAIT_SECONDS") or 20),
         startup_wait_seconds=float(env("MATCHGRAPH_STARTUP_WAIT_SECONDS") or 30),
         metrics=_bool("MATCHGRAPH_METRICS", True),

@@ -227,8 +227,10 @@ class LiveServer:
 
     async def __aenter__(self) -> LiveServer:
         self._task = asyncio.create_task(self.server.serve())
-        # Listening, then started in the background (graphql_app.web.startup): ready once start-up is done.
-        while not self.server.started or self.app.state.startup.state == "starting":
+        # Listening, then started in the background (graphql_app.web.startup): ready once start-up is done. Other
+        # apps (a test's page server) have no background start-up.
+        startup = getattr(self.app.state, "startup", None)
+        while not self.server.started or (startup is not None and startup.state == "starting"):
             if self._task.done():
                 self._task.result()
             await asyncio.sleep(0.01)

@@ -73,7 +73,7 @@ async def readiness_checks(app_state, *, include_model: bool) -> dict[str, str]:
     checks["eventListener"] = "ok" if events is not None and events.connected else "disconnected"
     if include_model:
         state = services.embedder_state
-        preloads = services.settings.preload_embedding_model
+        preloads = services.settings.preloads_embedding_model
         checks["embeddingModel"] = "on first use" if state == "not loaded" and not preloads else state
     return checks
 

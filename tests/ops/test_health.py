@@ -67,7 +67,10 @@ async def test_readyz_fails_while_the_migrations_are_behind(live_server, service
 
 async def test_a_model_that_cannot_load_fails_readiness_and_embedding_fields_answer_retryable(services):
     settings = dataclasses.replace(
-        services.settings, embedding_model="matchgraph-tests/no-such-model", run_worker=False
+        services.settings,
+        embedding_model="matchgraph-tests/no-such-model",
+        run_worker=False,
+        preload_embedding_model=True,
     )
     broken = dataclasses.replace(services, settings=settings, embedder=None)
     async with (

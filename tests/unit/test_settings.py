@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from graphql_app.app import create_app
 from graphql_app.settings import load_settings
 
@@ -31,3 +33,18 @@ def test_defaults(monkeypatch):
     settings = load_settings()
     assert settings.compiled_queries is True and settings.response_cache is False
     assert settings.response_cache_entries == 10_000
+
+
+def test_the_embedding_model_preloads_where_the_worker_runs_unless_told(monkeypatch):
+    """`serve` (worker inside) loads the model at start; `serve --no-worker` only on first use (memory), and
+    MATCHGRAPH_PRELOAD_EMBEDDING_MODEL decides for both when set."""
+    monkeypatch.setenv("MATCHGRAPH_DATABASE_URL", "postgresql://unused/db")
+    monkeypatch.setenv("MATCHGRAPH_JWT_SECRET", "s" * 40)
+    monkeypatch.delenv("MATCHGRAPH_PRELOAD_EMBEDDING_MODEL", raising=False)
+    settings = load_settings()
+    assert settings.preloads_embedding_model is True
+    assert dataclasses.replace(settings, run_worker=False).preloads_embedding_model is False
+    for value, expected in (("false", False), ("true", True)):
+        monkeypatch.setenv("MATCHGRAPH_PRELOAD_EMBEDDING_MODEL", value)
+        for run_worker in (True, False):
+            assert dataclasses.replace(load_settings(), run_worker=run_worker).preloads_embedding_model is expected
