@@ -198,11 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--settle", type=float, default=3.0, help="seconds idle before measuring idle RSS")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
+    parser.add_argument("--results-name", default="startup", help="results file bench/results/NAME-<date>.json")
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))
     print(render_markdown(results))
     if not args.no_save:
-        print(f"saved {write_results('startup', results)}")
+        print(f"saved {write_results(args.results_name, results)}")
     return 0
 
 
