@@ -1,4 +1,6 @@
-"""Grant matching scores (see docs/matching.md): one company against many candidate grants, vectorised with numpy.
+"""Grant matching scores (see docs/matching.md): one company against many candidate grants, or one grant against
+many candidate companies (the new-grant fan-out), vectorised with numpy; both directions share the per-rule
+functions and the combination step, so a (company, grant) pair scores identically either way.
 
 The SQL layer pre-filters and loads candidates column-wise into ``GrantCandidates`` (cosine similarity and
 the summed peer signal come precomputed), ``score_grants_for_company`` scores them all at once,
@@ -321,22 +323,200 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def score_grants_for_company(company: CompanyProfile, candidates: GrantCandidates) -> GrantScoreTable:
     """Score every candidate grant for one company (see docs/matching.md)."""
     company_nace = company.nace_codes
-    country = _per_distinct(candidates.countries, _eligibility_score(company.country))
-    size = _per_distinct(candidates.sizes, _eligibility_score(company.size))
-    nace = _per_distinct(candidates.nace_codes, lambda codes: best_nace_overlap(company_nace, codes)[0])
-    categories = _per_distinct(candidates.carbon_categories, _share_score(company.carbon_categories))
-    certification = _per_distinct(candidates.certifications, _certification_score(company.certifications))
-    taxonomy = _per_distinct(candidates.taxonomy_objectives, _share_score(company.taxonomy_objectives))
+    return _combine(
+        country=_per_distinct(candidates.countries, _eligibility_score(company.country)),
+        size=_per_distinct(candidates.sizes, _eligibility_score(company.size)),
+        nace=_per_distinct(candidates.nace_codes, lambda codes: _nace_score(company_nace, codes)),
+        categories=_per_distinct(candidates.carbon_categories, _share_score(company.carbon_categories)),
+        certification=_per_distinct(candidates.certifications, _certification_score(company.certifications)),
+        taxonomy=_per_distinct(candidates.taxonomy_objectives, _share_score(company.taxonomy_objectives)),
+        cosine_similarity=candidates.cosine_similarity,
+        peer_signal=candidates.peer_signal,
+        days_left=candidates.days_left,
+        is_carbon_focused=candidates.is_carbon_focused,
+    )
 
-    semantic = np.clip(np.nan_to_num(candidates.cosine_similarity, nan=0.0), 0.0, 1.0)
+
+@dataclass(frozen=True)
+class GrantProfile:
+    """One grant's scoring attributes (the grant side of :class:`GrantCandidates`). Empty sets: unrestricted.
+
+    ``days_left``: whole days until the deadline (NaN = rolling, negative = closed)."""
+
+    id: Any
+    countries: frozenset[str] = frozenset()
+    nace_codes: tuple[str, ...] = ()
+    sizes: frozenset[str] = frozenset()
+    carbon_categories: frozenset[str] = frozenset()
+    certifications: frozenset[str] = frozenset()
+    taxonomy_objectives: frozenset[str] = frozenset()
+    is_carbon_focused: bool = False
+    days_left: float = math.nan
+
+    def candidates(self, cosine_similarity: float = 0.0, peer_signal: float = 0.0, peers_saved: int = 0):
+        """This grant as a one-entry :class:`GrantCandidates` (company-side scoring and explanations)."""
+        return GrantCandidates(
+            ids=[self.id],
+            cosine_similarity=np.array([cosine_similarity]),
+            countries=[self.countries],
+            nace_codes=[self.nace_codes],
+            sizes=[self.sizes],
+            carbon_categories=[self.carbon_categories],
+            certifications=[self.certifications],
+            taxonomy_objectives=[self.taxonomy_objectives],
+            is_carbon_focused=np.array([self.is_carbon_focused]),
+            days_left=np.array([self.days_left]),
+            peer_signal=np.array([peer_signal]),
+            peers_saved=np.array([peers_saved]),
+        )
+
+
+@dataclass
+class CompanyCandidates:
+    """Candidate companies for one grant, column-oriented (the fan-out's mirror of :class:`GrantCandidates`).
+
+    ``cosine_similarity`` is between each company and the grant; ``peer_signal``/``peers_saved`` are each
+    company's peer signal on the grant, as :func:`peer_signal_sum` (0 = none)."""
+
+    ids: list[Any]
+    cosine_similarity: np.ndarray
+    countries: list[str]
+    nace_codes: list[tuple[str, ...]]
+    sizes: list[str]
+    carbon_categories: list[frozenset[str]]
+    certifications: list[frozenset[str]]
+    taxonomy_objectives: list[frozenset[str]]
+    peer_signal: np.ndarray
+    peers_saved: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.cosine_similarity = np.asarray(self.cosine_similarity, dtype=np.float64)
+        self.peer_signal = np.asarray(self.peer_signal, dtype=np.float64)
+        self.peers_saved = np.asarray(self.peers_saved, dtype=np.int64)
+        n = len(self.ids)
+        for name in (
+            "cosine_similarity",
+            "countries",
+            "nace_codes",
+            "sizes",
+            "carbon_categories",
+            "certifications",
+            "taxonomy_objectives",
+            "peer_signal",
+            "peers_saved",
+        ):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"CompanyCandidates.{name} has {len(getattr(self, name))} entries, expected {n}")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_profiles(
+        cls,
+        ids: Sequence[Any],
+        profiles: Sequence[CompanyProfile],
+        cosine_similarity: Sequence[float],
+        peer_signal: Sequence[float] | None = None,
+        peers_saved: Sequence[int] | None = None,
+    ) -> CompanyCandidates:
+        n = len(profiles)
+        return cls(
+            ids=list(ids),
+            cosine_similarity=np.asarray(cosine_similarity, dtype=np.float64).reshape(n),
+            countries=[p.country for p in profiles],
+            nace_codes=_interned((p.nace_codes for p in profiles), tuple),
+            sizes=[p.size for p in profiles],
+            carbon_categories=_interned((p.carbon_categories for p in profiles), frozenset),
+            certifications=_interned((p.certifications for p in profiles), frozenset),
+            taxonomy_objectives=_interned((p.taxonomy_objectives for p in profiles), frozenset),
+            peer_signal=np.zeros(n) if peer_signal is None else np.asarray(peer_signal, dtype=np.float64),
+            peers_saved=np.zeros(n, dtype=np.int64) if peers_saved is None else np.asarray(peers_saved),
+        )
+
+    def profile(self, index: int) -> CompanyProfile:
+        i = int(index)
+        return CompanyProfile(
+            country=self.countries[i],
+            nace_codes=self.nace_codes[i],
+            size=self.sizes[i],
+            carbon_categories=self.carbon_categories[i],
+            certifications=self.certifications[i],
+            taxonomy_objectives=self.taxonomy_objectives[i],
+        )
+
+
+def score_companies_for_grant(grant: GrantProfile, companies: CompanyCandidates) -> GrantScoreTable:
+    """Score one grant for every candidate company: the same per-rule functions and combination as
+    :func:`score_grants_for_company`, evaluated once per distinct company value instead of per grant value.
+    Entry ``j`` of the table is exactly what company ``j``'s own scoring gives this grant."""
+    n = len(companies)
+    grant_nace = tuple(grant.nace_codes)
+    return _combine(
+        country=_per_distinct(companies.countries, lambda value: _eligibility_score(value)(grant.countries)),
+        size=_per_distinct(companies.sizes, lambda value: _eligibility_score(value)(grant.sizes)),
+        nace=_per_distinct(companies.nace_codes, lambda codes: _nace_score(codes, grant_nace)),
+        categories=_per_distinct(
+            companies.carbon_categories, lambda values: _share_score(values)(grant.carbon_categories)
+        ),
+        certification=_per_distinct(
+            companies.certifications, lambda values: _certification_score(values)(grant.certifications)
+        ),
+        taxonomy=_per_distinct(
+            companies.taxonomy_objectives, lambda values: _share_score(values)(grant.taxonomy_objectives)
+        ),
+        cosine_similarity=companies.cosine_similarity,
+        peer_signal=companies.peer_signal,
+        days_left=np.full(n, grant.days_left, dtype=np.float64),
+        is_carbon_focused=np.full(n, bool(grant.is_carbon_focused), dtype=bool),
+    )
+
+
+def score_table_row(scores: GrantScoreTable, index: int) -> GrantScoreTable:
+    """Entry ``index`` of a score table as a one-entry table."""
+    i = int(index)
+    values = {name: getattr(scores, name)[i : i + 1] for name in _SCORE_TABLE_FIELDS}
+    return GrantScoreTable(**values)
+
+
+def explain_company_match(
+    grant: GrantProfile, companies: CompanyCandidates, scores: GrantScoreTable, index: int
+) -> GrantMatchExplanation:
+    """Reasons and breakdown for candidate company ``index``: :func:`explain_grant_match`'s own wording."""
+    i = int(index)
+    candidates = grant.candidates(
+        float(companies.cosine_similarity[i]), float(companies.peer_signal[i]), int(companies.peers_saved[i])
+    )
+    return explain_grant_match(companies.profile(i), candidates, score_table_row(scores, i), 0)
+
+
+def _nace_score(company_codes: tuple[str, ...], grant_codes: tuple[str, ...]) -> float:
+    return best_nace_overlap(company_codes, grant_codes)[0]
+
+
+def _combine(
+    *,
+    country: np.ndarray,
+    size: np.ndarray,
+    nace: np.ndarray,
+    categories: np.ndarray,
+    certification: np.ndarray,
+    taxonomy: np.ndarray,
+    cosine_similarity: np.ndarray,
+    peer_signal: np.ndarray,
+    days_left: np.ndarray,
+    is_carbon_focused: np.ndarray,
+) -> GrantScoreTable:
+    """The components, weighted total, eligibility and carbon bonus from the sub-scores (both directions)."""
+    semantic = np.clip(np.nan_to_num(cosine_similarity, nan=0.0), 0.0, 1.0)
     rule = RULE_WEIGHTS["country"] * country + RULE_WEIGHTS["nace"] * nace + RULE_WEIGHTS["size"] * size
     carbon = (
         CARBON_WEIGHTS["categories"] * categories
         + CARBON_WEIGHTS["certification"] * certification
         + CARBON_WEIGHTS["taxonomy"] * taxonomy
     )
-    collaborative = collaborative_scores(candidates.peer_signal)
-    recency = recency_scores(candidates.days_left)
+    collaborative = collaborative_scores(peer_signal)
+    recency = recency_scores(days_left)
 
     components = {
         "semantic": semantic,
@@ -350,9 +530,9 @@ def score_grants_for_company(company: CompanyProfile, candidates: GrantCandidate
     # Country and size are 0 exactly when the grant restricts them and the company's value is not listed.
     disqualified = (country == NOT_LISTED_SCORE) | (size == NOT_LISTED_SCORE)
     with np.errstate(invalid="ignore"):
-        closed = candidates.days_left < 0  # NaN (rolling) compares False
+        closed = days_left < 0  # NaN (rolling) compares False
     eligible = ~(disqualified | closed)
-    bonus_applied = candidates.is_carbon_focused & eligible
+    bonus_applied = is_carbon_focused & eligible
     total = np.where(bonus_applied, np.minimum(weighted_total * CARBON_FOCUS_MULTIPLIER, 1.0), weighted_total)
     total = np.where(eligible, total, 0.0)
 
@@ -370,6 +550,26 @@ def score_grants_for_company(company: CompanyProfile, candidates: GrantCandidate
         disqualified=disqualified,
         closed=closed,
     )
+
+
+_SCORE_TABLE_FIELDS = (
+    "semantic",
+    "rule",
+    "carbon",
+    "collaborative",
+    "recency",
+    "country",
+    "nace",
+    "size",
+    "categories",
+    "certification",
+    "taxonomy",
+    "weighted_total",
+    "carbon_bonus_applied",
+    "total",
+    "disqualified",
+    "closed",
+)
 
 
 def rank_grant_matches(scores: GrantScoreTable, *, limit: int | None, min_score: float = 0.0) -> np.ndarray:
@@ -460,17 +660,22 @@ def explain_grant_match(
 __all__ = [
     "CARBON_FOCUS_MULTIPLIER",
     "COMPONENT_WEIGHTS",
+    "CompanyCandidates",
     "CompanyProfile",
     "GrantCandidates",
     "GrantMatchExplanation",
+    "GrantProfile",
     "GrantScoreTable",
     "collaborative_scores",
     "cosine_similarity",
+    "explain_company_match",
     "explain_grant_match",
     "peer_signal_sum",
     "peer_signal_sums",
     "peer_signals",
     "rank_grant_matches",
     "recency_scores",
+    "score_companies_for_grant",
     "score_grants_for_company",
+    "score_table_row",
 ]
