@@ -123,6 +123,11 @@ def peer_companies(companies: Any, company: Row) -> ColumnElement:
     )
 
 
+def peers_of(peers: Any, companies: Any) -> ColumnElement:
+    """:func:`peer_companies` correlated: ``peers`` rows that are peers of the ``companies`` row (fan-out)."""
+    return and_(peers.c.tenant_id == companies.c.tenant_id, peers.c.id != companies.c.id)
+
+
 def catalogue_order(grants: Any) -> list:
     """Soonest deadline first, rolling calls last; ties by id."""
     return [grants.c.deadline.asc().nulls_last(), grants.c.id]

@@ -36,6 +36,8 @@ class Settings:
     port: int = 8000
     db_pool_size: int = 10
     run_worker: bool = True
+    #: Score created or changed grants against every company in a GRANT_FANOUT computation (docs/matching.md).
+    grant_fanout: bool = True
     worker_concurrency: int = 4
     worker_heartbeat_seconds: float = 30.0
     max_subscriptions_per_connection: int = 20
@@ -144,6 +146,7 @@ def load_settings() -> Settings:
         port=int(env("MATCHGRAPH_PORT") or 8000),
         db_pool_size=int(env("MATCHGRAPH_DB_POOL_SIZE") or 10),
         run_worker=_bool("MATCHGRAPH_WORKER", True),
+        grant_fanout=_bool("MATCHGRAPH_GRANT_FANOUT", True),
         worker_concurrency=int(env("MATCHGRAPH_WORKER_CONCURRENCY") or 4),
         worker_heartbeat_seconds=float(env("MATCHGRAPH_WORKER_HEARTBEAT_SECONDS") or 30),
         max_subscriptions_per_connection=int(env("MATCHGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION") or 20),

@@ -59,7 +59,7 @@ async def create_grant(
     info: Info, input: Annotated[GrantInput, strawberry.argument(description="The new grant.")]
 ) -> Grant:
     rows = await catalogue.create_grants(
-        info.context.db, await info.context.services.get_embedder(), [input_fields(input)]
+        info.context.db, await info.context.services.get_embedder(), [input_fields(input)], _fanout_for(info)
     )
     return Grant.from_row(rows[0])
 
@@ -72,7 +72,10 @@ async def create_grants(
     if not 1 <= len(inputs) <= MAX_IMPORT_BATCH:
         raise BadUserInput(f"Import between 1 and {MAX_IMPORT_BATCH} grants at a time.", field="inputs")
     rows = await catalogue.create_grants(
-        info.context.db, await info.context.services.get_embedder(), [input_fields(i) for i in inputs]
+        info.context.db,
+        await info.context.services.get_embedder(),
+        [input_fields(i) for i in inputs],
+        _fanout_for(info),
     )
     return [Grant.from_row(r) for r in rows]
 
@@ -87,5 +90,11 @@ async def update_grant(
         await info.context.services.get_embedder(),
         validation.parse_uuid(id),
         input_fields(input),
+        _fanout_for(info),
     )
     return Grant.from_row(row)
+
+
+def _fanout_for(info: Info):
+    """The caller a GRANT_FANOUT computation is recorded for, or None when the setting switches fan-out off."""
+    return info.context.principal if info.context.services.settings.grant_fanout else None

@@ -54,6 +54,10 @@ class ComputationStatus(enum.Enum):
 @strawberry.enum(description="What a computation computes.")
 class ComputationKind(enum.Enum):
     GRANT_MATCHES = strawberry.enum_value("GRANT_MATCHES", description="Grant matches of one company.")
+    GRANT_FANOUT = strawberry.enum_value(
+        "GRANT_FANOUT",
+        description="Created or changed grants scored against every company (queued by grant imports and edits).",
+    )
     JOB_MATCHES = strawberry.enum_value("JOB_MATCHES", description="Job matches of a job, a member, or one pair.")
     MATCH_EXPLANATION = strawberry.enum_value("MATCH_EXPLANATION", description="The explanation of one job match.")
 

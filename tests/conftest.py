@@ -118,13 +118,18 @@ def execution_path() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, pg_socket_dir: str, database_name: str, execution_path: str) -> Settings:
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_socket_dir: str, database_name: str, execution_path: str
+) -> Settings:
     return Settings(
         database_url=database_url(pg_socket_dir, database_name),
         data_dir=tmp_path,
         jwt_secret=JWT_SECRET,
         compiled_queries=execution_path == "compiled",
         scoring_processes=0,  # live scoring in a thread here; tests/api/test_scoring_pool.py runs the pool
+        # Grant imports queue a GRANT_FANOUT computation only in tests marked `grant_fanout`: the others check
+        # matches and computations that a background fan-out would change under them.
+        grant_fanout=request.node.get_closest_marker("grant_fanout") is not None,
     )
 
 

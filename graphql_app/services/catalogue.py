@@ -22,6 +22,7 @@ from graphql_app.errors import BadUserInput, not_found
 from graphql_app.matching.embeddings import Embedder, company_text, grant_text
 from graphql_app.matching.nace import nace_code_name
 from graphql_app.matching.vocabulary import size_for_headcount
+from graphql_app.services.grant_fanout import queue_grant_fanout
 
 COMPANY_TEXT_FIELDS = ("name", "description", "nace_codes", "carbon_categories")
 #: Columns read for the API (embeddings stay in the database).
@@ -235,17 +236,30 @@ async def delete_disqualified_matches(conn, company: Row) -> None:
     )
 
 
-async def create_grants(db: Database, embedder: Embedder, items: Sequence[dict[str, Any]]) -> list[Row]:
-    """Validate, embed (one batch) and insert grants in one transaction (imports)."""
+async def create_grants(
+    db: Database, embedder: Embedder, items: Sequence[dict[str, Any]], fanout_for: Principal | None = None
+) -> list[Row]:
+    """Validate, embed (one batch) and insert grants in one transaction (imports). With ``fanout_for``, a
+    GRANT_FANOUT computation of the new grants is queued in the same transaction, recorded as that caller's."""
     rows = [validate_grant(item, partial=False) for item in items]
     vectors = await _encode(embedder, [_grant_embedding_text(r) for r in rows])
     values = [{**r, "embedding": vec} for r, vec in zip(rows, vectors, strict=True)]
     async with db.transaction() as conn:
-        result = await conn.execute(insert(grants).returning(*grants.c), values)
-        return list(result)
+        result = list(await conn.execute(insert(grants).returning(*grants.c), values))
+        if fanout_for is not None:
+            await queue_grant_fanout(conn, fanout_for, [row.id for row in result])
+        return result
 
 
-async def update_grant(db: Database, embedder: Embedder, grant_id: uuid.UUID, fields: dict[str, Any]) -> Row:
+async def update_grant(
+    db: Database,
+    embedder: Embedder,
+    grant_id: uuid.UUID,
+    fields: dict[str, Any],
+    fanout_for: Principal | None = None,
+) -> Row:
+    """Validate and apply a partial update (re-embedding when a text changed); with ``fanout_for``, queue a
+    GRANT_FANOUT computation of the grant in the same transaction."""
     changes = validate_grant(fields, partial=True)
     async with db.transaction() as conn:
         current = (await conn.execute(select(grants).where(grants.c.id == grant_id).with_for_update())).first()
@@ -258,9 +272,12 @@ async def update_grant(db: Database, embedder: Embedder, grant_id: uuid.UUID, fi
         if any(k in changes and changes[k] != current._mapping[k] for k in GRANT_TEXT_FIELDS):
             changes["embedding"] = (await _encode(embedder, [_grant_embedding_text(merged)]))[0]
         changes["updated_at"] = func.now()
-        return (
+        row = (
             await conn.execute(update(grants).where(grants.c.id == grant_id).values(**changes).returning(*grants.c))
         ).one()
+        if fanout_for is not None:
+            await queue_grant_fanout(conn, fanout_for, [row.id])
+        return row
 
 
 async def search_grants(

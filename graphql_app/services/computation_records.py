@@ -23,6 +23,7 @@ from graphql_app.jobs.events import notify_computation_changed
 from graphql_app.jobs.queue import enqueue_computation
 
 GRANT_MATCHES = "GRANT_MATCHES"
+GRANT_FANOUT = "GRANT_FANOUT"
 JOB_MATCHES = "JOB_MATCHES"
 MATCH_EXPLANATION = "MATCH_EXPLANATION"
 

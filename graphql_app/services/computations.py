@@ -27,12 +27,14 @@ from graphql_app.db.models import computations
 from graphql_app.jobs.events import TERMINAL_STATUSES
 from graphql_app.services import job_match_scoring
 from graphql_app.services.computation_records import (
+    GRANT_FANOUT,
     GRANT_MATCHES,
     JOB_MATCHES,
     MATCH_EXPLANATION,
     RunSuperseded,
     set_computation_state,
 )
+from graphql_app.services.grant_fanout import run_grant_fanout
 from graphql_app.services.grant_matching import STORED_MATCHES_PER_COMPANY, lock_company, recompute_and_store_matches
 from graphql_app.services.runs import ComputationFailed, RunContext
 
@@ -79,6 +81,7 @@ async def _run_grant_matches(run: RunContext) -> None:
 
 RUNNERS: dict[str, Runner] = {
     GRANT_MATCHES: _run_grant_matches,
+    GRANT_FANOUT: run_grant_fanout,
     JOB_MATCHES: job_match_scoring.run_job_matches,
     MATCH_EXPLANATION: job_match_scoring.run_explanation,
 }
