@@ -106,23 +106,22 @@ class GrantCandidates:
         self.days_left = np.asarray(self.days_left, dtype=np.float64)
         self.peer_signal = np.asarray(self.peer_signal, dtype=np.float64)
         self.peers_saved = np.asarray(self.peers_saved, dtype=np.int64)
-        n = len(self.ids)
-        for name in (
-            "cosine_similarity",
-            "countries",
-            "nace_codes",
-            "sizes",
-            "carbon_categories",
-            "certifications",
-            "taxonomy_objectives",
-            "is_carbon_focused",
-            "days_left",
-            "peer_signal",
-            "peers_saved",
-        ):
-            length = len(getattr(self, name))
-            if length != n:
-                raise ValueError(f"GrantCandidates.{name} has {length} entries, expected {n}")
+        _check_columns(
+            self,
+            (
+                "cosine_similarity",
+                "countries",
+                "nace_codes",
+                "sizes",
+                "carbon_categories",
+                "certifications",
+                "taxonomy_objectives",
+                "is_carbon_focused",
+                "days_left",
+                "peer_signal",
+                "peers_saved",
+            ),
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -393,20 +392,20 @@ class CompanyCandidates:
         self.cosine_similarity = np.asarray(self.cosine_similarity, dtype=np.float64)
         self.peer_signal = np.asarray(self.peer_signal, dtype=np.float64)
         self.peers_saved = np.asarray(self.peers_saved, dtype=np.int64)
-        n = len(self.ids)
-        for name in (
-            "cosine_similarity",
-            "countries",
-            "nace_codes",
-            "sizes",
-            "carbon_categories",
-            "certifications",
-            "taxonomy_objectives",
-            "peer_signal",
-            "peers_saved",
-        ):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"CompanyCandidates.{name} has {len(getattr(self, name))} entries, expected {n}")
+        _check_columns(
+            self,
+            (
+                "cosine_similarity",
+                "countries",
+                "nace_codes",
+                "sizes",
+                "carbon_categories",
+                "certifications",
+                "taxonomy_objectives",
+                "peer_signal",
+                "peers_saved",
+            ),
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -679,3 +678,12 @@ __all__ = [
     "score_grants_for_company",
     "score_table_row",
 ]
+
+
+def _check_columns(columns: Any, names: tuple[str, ...]) -> None:
+    """Every named column of a column-oriented candidate set has one entry per id."""
+    n = len(columns.ids)
+    for name in names:
+        length = len(getattr(columns, name))
+        if length != n:
+            raise ValueError(f"{type(columns).__name__}.{name} has {length} entries, expected {n}")

@@ -45,19 +45,8 @@ from graphql_app.matching.grants import (
 )
 from graphql_app.services.computation_records import GRANT_FANOUT, insert_computation
 from graphql_app.services.grant_catalogue import microseconds_since_epoch, paused_gc
-from graphql_app.services.grant_matching import PEER_COUNT, STORED_MATCHES_PER_COMPANY
+from graphql_app.services.grant_matching import PEER_COUNT, SCORE_COLUMNS, STORED_MATCHES_PER_COMPANY
 from graphql_app.services.runs import RunContext
-
-SCORE_COLUMNS = (
-    "score",
-    "semantic_score",
-    "rule_score",
-    "carbon_score",
-    "collaborative_score",
-    "recency_score",
-    "match_reasons",
-    "score_breakdown",
-)
 
 
 async def queue_grant_fanout(conn: AsyncConnection, principal: Principal, grant_ids: Sequence[uuid.UUID]) -> Row:

@@ -32,6 +32,17 @@ from graphql_app.services.grant_catalogue import catalogue_cache, paused_gc
 
 #: How many matches `calculateGrantMatches` stores per company.
 STORED_MATCHES_PER_COMPANY = 100
+#: The columns a new score of a stored match replaces (its interaction flags stay).
+SCORE_COLUMNS = (
+    "score",
+    "semantic_score",
+    "rule_score",
+    "carbon_score",
+    "collaborative_score",
+    "recency_score",
+    "match_reasons",
+    "score_breakdown",
+)
 #: How many similar companies of the same tenant feed the collaborative component.
 PEER_COUNT = 20
 
@@ -232,19 +243,7 @@ async def recompute_and_store_matches(
             statement.on_conflict_do_update(
                 constraint="uq_grant_matches_company_grant",
                 set_={
-                    **{
-                        name: excluded[name]
-                        for name in (
-                            "score",
-                            "semantic_score",
-                            "rule_score",
-                            "carbon_score",
-                            "collaborative_score",
-                            "recency_score",
-                            "match_reasons",
-                            "score_breakdown",
-                        )
-                    },
+                    **{name: excluded[name] for name in SCORE_COLUMNS},
                     "updated_at": func.now(),
                 },
             ),
