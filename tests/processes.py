@@ -23,7 +23,10 @@ def free_port() -> int:
 
 def process_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHGRAPH_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", MATCHGRAPH_LOG_LEVEL="warning", **overrides)
+    # As in-process tests: no GRANT_FANOUT computation after grant imports unless a test asks for one (the
+    # others count computations and jobs).
+    defaults = {"MATCHGRAPH_LOG_LEVEL": "warning", "MATCHGRAPH_GRANT_FANOUT": "false"}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **{**defaults, **overrides})
     return env
 
 
