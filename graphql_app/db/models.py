@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     Numeric,
@@ -79,11 +80,21 @@ class Company(Base):
     certifications: Mapped[list[str]] = _text_array()
     taxonomy_objectives: Mapped[list[str]] = _text_array()
     embedding = mapped_column(Vector())
+    #: Alerts (docs/alerts.md): a grant whose match reaches this score raises one; NULL switches alerts off.
+    alert_min_score: Mapped[float | None] = mapped_column(Float, server_default=text("0.6"))
+    #: Alert only on carbon-focused grants.
+    alert_carbon_focused_only: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    #: Alert only on grants that may award at least this much (their maximum, else their minimum amount).
+    alert_min_amount = mapped_column(Numeric(16, 2))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
     __table_args__ = (
         Index("ix_companies_tenant_name", "tenant_id", "name"),
+        CheckConstraint(
+            "alert_min_score IS NULL OR (alert_min_score >= 0 AND alert_min_score <= 1)",
+            name="ck_companies_alert_min_score",
+        ),
         Index(
             "ix_companies_embedding_hnsw",
             "embedding",
@@ -209,11 +220,88 @@ class EmbeddingStaging(Base):
     embedding = mapped_column(Vector())
 
 
+class GrantAlert(Base):
+    """A company is told about a grant: one record per (company, grant, reason); raising it again (the grant
+    changed again) moves it to the top of the list (a new ``sequence``) and marks it unread."""
+
+    __tablename__ = "grant_alerts"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    #: Newest-first order, cursors, and "alerts after the last one sent" for subscriptions.
+    sequence: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("companies.id", ondelete="CASCADE"), nullable=False
+    )
+    grant_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("grants.id", ondelete="CASCADE"), nullable=False
+    )
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "grant_id", "reason", name="uq_grant_alerts_company_grant_reason"),
+        Index("ix_grant_alerts_company_sequence", "company_id", text("sequence DESC")),
+        Index("ix_grant_alerts_company_unread", "company_id", postgresql_where=text("read_at IS NULL")),
+        CheckConstraint(
+            "reason IN ('NEW_GRANT','GRANT_CHANGED','DEADLINE_APPROACHING')", name="ck_grant_alerts_reason"
+        ),
+    )
+
+
+class Webhook(Base):
+    """An organisation's HTTPS endpoint for events (docs/webhooks.md). ``secret`` signs each delivery; it is
+    shown once, when the webhook is created."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    events: Mapped[list[str]] = _text_array()
+    secret: Mapped[str] = mapped_column(Text, nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    __table_args__ = (Index("ix_webhooks_tenant", "tenant_id"),)
+
+
+class WebhookDelivery(Base):
+    """One event sent (or being sent) to one webhook: the exact body signed, and how the attempts went."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    webhook_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
+    )
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    event: Mapped[str] = mapped_column(Text, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="PENDING")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    __table_args__ = (
+        Index("ix_webhook_deliveries_webhook_created", "webhook_id", text("created_at DESC"), "id"),
+        CheckConstraint("status IN ('PENDING','DELIVERED','FAILED')", name="ck_webhook_deliveries_status"),
+    )
+
+
 companies = Company.__table__
 grants = Grant.__table__
 grant_matches = GrantMatch.__table__
 computations = Computation.__table__
 embedding_models = EmbeddingModel.__table__
+grant_alerts = GrantAlert.__table__
+webhooks = Webhook.__table__
+webhook_deliveries = WebhookDelivery.__table__
 
 
 class Organisation(Base):
