@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -105,6 +106,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from graphql_app.clock import Clock
     from graphql_app.db.engine import Database
     from graphql_app.db.setup import DatabaseSetupError, migrate, resolve_database_url
+    from graphql_app.jobs.schedules import reminder_scheduler
     from graphql_app.jobs.worker import ComputationWorker
 
     settings = load_settings()
@@ -135,9 +137,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
             heartbeat_timeout=settings.worker_heartbeat_seconds,
             trace_jobs=settings.tracing,
         )
+        scheduler = reminder_scheduler(db, Clock(), settings)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, worker.stop)
+            loop.add_signal_handler(sig, scheduler.stop)
         supervisor = None
         if settings.embedded:
             from graphql_app.db.embedded import embedded_server, supervise
@@ -148,9 +152,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
             start_http_server(args.metrics_port, addr=args.metrics_host)
         print(f"Matchgraph worker consuming computations (concurrency {args.concurrency}).", flush=True)
+        scheduling = asyncio.create_task(scheduler.run(), name="scheduler")
         try:
             await worker.run()
         finally:
+            scheduler.stop()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(scheduling, 10)
             if supervisor is not None:
                 supervisor.cancel()
             await db.dispose()

@@ -38,6 +38,10 @@ class Settings:
     run_worker: bool = True
     #: Score created or changed grants against every company in a GRANT_FANOUT computation (docs/matching.md).
     grant_fanout: bool = True
+    #: Saved matches whose grant closes within this many days raise a DEADLINE_APPROACHING alert (docs/alerts.md).
+    deadline_reminder_days: int = 7
+    #: When the deadline reminders run (cron, UTC), in every process that runs a worker.
+    deadline_reminder_schedule: str = "0 * * * *"
     worker_concurrency: int = 4
     worker_heartbeat_seconds: float = 30.0
     max_subscriptions_per_connection: int = 20
@@ -147,6 +151,8 @@ def load_settings() -> Settings:
         db_pool_size=int(env("MATCHGRAPH_DB_POOL_SIZE") or 10),
         run_worker=_bool("MATCHGRAPH_WORKER", True),
         grant_fanout=_bool("MATCHGRAPH_GRANT_FANOUT", True),
+        deadline_reminder_days=int(env("MATCHGRAPH_DEADLINE_REMINDER_DAYS") or 7),
+        deadline_reminder_schedule=(env("MATCHGRAPH_DEADLINE_REMINDER_SCHEDULE") or "0 * * * *").strip(),
         worker_concurrency=int(env("MATCHGRAPH_WORKER_CONCURRENCY") or 4),
         worker_heartbeat_seconds=float(env("MATCHGRAPH_WORKER_HEARTBEAT_SECONDS") or 30),
         max_subscriptions_per_connection=int(env("MATCHGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION") or 20),

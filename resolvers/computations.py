@@ -26,7 +26,7 @@ class SubscriptionsUnavailable(MatchgraphError):
     code = "SERVICE_UNAVAILABLE"
 
 
-def _hub(info: Info) -> ComputationEventHub:
+def events_hub(info: Info) -> ComputationEventHub:
     hub = info.context.services.events
     if hub is None:
         raise SubscriptionsUnavailable("Subscriptions are not available on this server process.")
@@ -40,12 +40,12 @@ async def computation(info: Info, id: IdArg) -> Computation:
 
 async def computation_updates(info: Info, id: IdArg) -> AsyncGenerator[Computation, None]:
     """Current state first, then every change; completes after SUCCEEDED, FAILED or CANCELLED."""
-    rows = follow_computation(info.context.db, _hub(info), info.context.viewer, validation.parse_uuid(id))
+    rows = follow_computation(info.context.db, events_hub(info), info.context.viewer, validation.parse_uuid(id))
     async for row in rows:
         yield shared_computation(row)
 
 
 async def computations_completed(info: Info) -> AsyncGenerator[Computation, None]:
     """Every computation of the viewer's scope (tenant; all for platform admins) as it finishes."""
-    async for row in completed_computations(info.context.db, _hub(info), info.context.viewer):
+    async for row in completed_computations(info.context.db, events_hub(info), info.context.viewer):
         yield shared_computation(row)

@@ -123,3 +123,12 @@ class FeedbackStage(enum.Enum):
 class FeedbackRespondent(enum.Enum):
     MEMBER = "MEMBER"
     ORGANISATION = "ORGANISATION"
+
+
+@strawberry.enum(description="Why a company is told about a grant.")
+class GrantAlertReason(enum.Enum):
+    NEW_GRANT = strawberry.enum_value("NEW_GRANT", description="A new grant fits the company.")
+    GRANT_CHANGED = strawberry.enum_value("GRANT_CHANGED", description="A grant that fits the company changed.")
+    DEADLINE_APPROACHING = strawberry.enum_value(
+        "DEADLINE_APPROACHING", description="A saved match's grant closes within the reminder window."
+    )

@@ -90,3 +90,16 @@ class GrantUpdateInput:
     amount_max: float | None = strawberry.field(default=_UNSET, description="Largest award.")
     currency: str | None = strawberry.field(default=_UNSET, description="ISO 4217 currency.")
     url: str | None = strawberry.field(default=_UNSET, description="Where to read the call.")
+
+
+@strawberry.input(description="A company's alert settings; omitted fields stay as they are.")
+class CompanyAlertSettingsInput:
+    alert_min_score: float | None = strawberry.field(
+        default=_UNSET, description="Lowest match score (0..1) that raises an alert; null switches alerts off."
+    )
+    alert_carbon_focused_only: bool | None = strawberry.field(
+        default=_UNSET, description="Alert only on carbon-focused grants."
+    )
+    alert_min_amount: float | None = strawberry.field(
+        default=_UNSET, description="Alert only on grants that may award at least this much; null: any amount."
+    )

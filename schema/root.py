@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from graphql_app.limits import ExpensiveOperationLimiter, RequestLimits
 from resolvers import companies as company_resolvers
 from resolvers import computations as computation_resolvers
+from resolvers import grant_alerts as alert_resolvers
 from resolvers import grant_matches as match_resolvers
 from resolvers import grants as grant_resolvers
 from resolvers import job_matches as talent_resolvers
@@ -22,6 +23,7 @@ from schema.permissions import HasOrganisationRole, IsAuthenticated, IsOrganisat
 from schema.types.company import Company
 from schema.types.computation import Computation
 from schema.types.grant import Grant, GrantSearchResult
+from schema.types.grant_alert import GrantAlert, GrantAlertsRead, GrantAlertUpdate
 from schema.types.grant_match import GrantMatch
 from schema.types.grant_match_stats import GrantMatchStats
 from schema.types.job import Job
@@ -89,6 +91,11 @@ class Query:
         resolver=match_resolvers.live_grant_matches,
         permission_classes=ORGANISATION,
         description="A company's matches computed now from the current catalogue; nothing is stored.",
+    )
+    grant_alerts: Connection[GrantAlert] = strawberry.field(
+        resolver=alert_resolvers.grant_alerts_page,
+        permission_classes=ORGANISATION,
+        description="A company's grant alerts, most recently raised first.",
     )
     organisation: Organisation = strawberry.field(
         resolver=talent_resolvers.my_organisation,
@@ -190,6 +197,16 @@ class Mutation:
         permission_classes=ORGANISATION,
         description="Dismiss or un-dismiss a match.",
     )
+    update_company_alert_settings: Company = strawberry.field(
+        resolver=alert_resolvers.update_company_alert_settings,
+        permission_classes=ORGANISATION,
+        description="Change when a company is alerted about grants (threshold, filters; null threshold: off).",
+    )
+    mark_grant_alerts_read: GrantAlertsRead = strawberry.field(
+        resolver=alert_resolvers.mark_grant_alerts_read,
+        permission_classes=ORGANISATION,
+        description="Mark some or all of a company's grant alerts read.",
+    )
     create_organisation: Organisation = strawberry.field(
         resolver=talent_resolvers.create_organisation,
         permission_classes=ORGANISATION_ADMIN,
@@ -266,6 +283,11 @@ class Subscription:
         resolver=computation_resolvers.computations_completed,
         permission_classes=AUTHENTICATED,
         description="Every computation of your organisation (all, for platform admins) as it finishes.",
+    )
+    grant_alerts: AsyncGenerator[GrantAlertUpdate, None] = strawberry.subscription(
+        resolver=alert_resolvers.grant_alert_updates,
+        permission_classes=ORGANISATION,
+        description="A company's unread alert count, then every alert raised and every change of the count.",
     )
 
 

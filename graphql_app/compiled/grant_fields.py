@@ -173,6 +173,9 @@ COMPANY_FIELDS: dict[str, FieldRenderer] = {
     "taxonomyObjectives": column("taxonomy_objectives"),
     "createdAt": timestamp("created_at"),
     "updatedAt": timestamp("updated_at"),
+    "alertMinScore": column("alert_min_score"),
+    "alertCarbonFocusedOnly": column("alert_carbon_focused_only"),
+    "alertMinAmount": float_column("alert_min_amount"),
     "grantMatches": _company_grant_matches,
 }
 

@@ -37,7 +37,11 @@ T = TypeVar("T")
 CHANNEL = "matchgraph_computations"
 #: Sent (empty payload) after a mutation commits, so other processes drop cached responses.
 CHANGES_CHANNEL = "matchgraph_changes"
+#: Grant alerts raised or read, by company (graphql_app.services.grant_alerts).
+ALERTS_CHANNEL = "matchgraph_grant_alerts"
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+#: Company ids per NOTIFY of the alerts channel (36 characters each: well under the 8,000-byte payload limit).
+ALERT_NOTICE_COMPANIES = 150
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,35 @@ class ComputationEvent:
 
 
 RESYNC = ComputationEvent(None, None, None, resync=True)
+
+
+@dataclass(frozen=True)
+class GrantAlertNotice:
+    """Alerts of these companies were raised or read (or, with ``resync``, notices may have been missed)."""
+
+    company_ids: frozenset[uuid.UUID]
+    resync: bool = False
+
+
+ALERTS_RESYNC = GrantAlertNotice(frozenset(), resync=True)
+
+
+async def notify_grant_alerts(conn: AsyncConnection, company_ids: set[uuid.UUID] | list[uuid.UUID]) -> None:
+    """Queue NOTIFYs naming ``company_ids`` in the caller's transaction (delivered on commit)."""
+    ordered = sorted({str(c) for c in company_ids})
+    for start in range(0, len(ordered), ALERT_NOTICE_COMPANIES):
+        payload = json.dumps({"companyIds": ordered[start : start + ALERT_NOTICE_COMPANIES]})
+        await conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": ALERTS_CHANNEL, "payload": payload}
+        )
+
+
+def parse_alert_notice(payload: str) -> GrantAlertNotice | None:
+    try:
+        return GrantAlertNotice(frozenset(uuid.UUID(c) for c in json.loads(payload)["companyIds"]))
+    except (ValueError, KeyError, TypeError):
+        logger.warning("ignoring malformed grant alert notice %r", payload)
+        return None
 
 
 async def notify_computation_changed(conn: AsyncConnection, row: Row) -> None:
@@ -83,6 +116,7 @@ class ComputationEventHub:
         self.queue_size = queue_size
         self.health_interval = health_interval
         self._subscribers: set[asyncio.Queue[ComputationEvent]] = set()
+        self._alert_subscribers: set[asyncio.Queue[GrantAlertNotice]] = set()
         self._task: asyncio.Task | None = None
         self._connected = asyncio.Event()
         self._sequence = 0
@@ -92,7 +126,7 @@ class ComputationEventHub:
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self._subscribers) + len(self._alert_subscribers)
 
     @property
     def connected(self) -> bool:
@@ -121,15 +155,21 @@ class ComputationEventHub:
         finally:
             self._subscribers.discard(queue)
 
+    @contextlib.asynccontextmanager
+    async def subscribe_alerts(self) -> AsyncIterator[asyncio.Queue[GrantAlertNotice]]:
+        """A queue receiving every grant alert notice from now on, until the block exits."""
+        queue: asyncio.Queue[GrantAlertNotice] = asyncio.Queue(self.queue_size)
+        self._alert_subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._alert_subscribers.discard(queue)
+
     def publish(self, event: ComputationEvent) -> None:
-        for queue in list(self._subscribers):
-            try:
-                queue.put_nowait(event)
-            except asyncio.QueueFull:
-                # A slow subscriber: drop its backlog and tell it to re-read (it cannot know what it missed).
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait(RESYNC)
+        _publish(self._subscribers, event, RESYNC)
+
+    def publish_alert_notice(self, notice: GrantAlertNotice) -> None:
+        _publish(self._alert_subscribers, notice, ALERTS_RESYNC)
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` on every event, data-change notice and reconnection (cache invalidation)."""
@@ -138,6 +178,11 @@ class ComputationEventHub:
     def _changed(self) -> None:
         for listener in self._listeners:
             listener()
+
+    def _on_alert_notice(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        notice = parse_alert_notice(payload)
+        if notice is not None:
+            self.publish_alert_notice(notice)
 
     def _on_data_change(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
         self._changed()
@@ -171,11 +216,13 @@ class ComputationEventHub:
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._on_notify)
                 await conn.add_listener(CHANGES_CHANNEL, self._on_data_change)
+                await conn.add_listener(ALERTS_CHANNEL, self._on_alert_notice)
                 if not first:
                     self._changed()  # anything may have changed while we were not listening
                     self.reconnects += 1
                     logger.info("computation event listener reconnected")
                     self.publish(RESYNC)
+                    self.publish_alert_notice(ALERTS_RESYNC)
                 first, delay = False, 0.2
                 self._connected.set()
                 while not lost.is_set():
@@ -194,3 +241,14 @@ class ComputationEventHub:
                         await asyncio.wait_for(conn.close(), 2)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def _publish(subscribers: set[asyncio.Queue[T]], event: T, resync: T) -> None:
+    for queue in list(subscribers):
+        try:
+            queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A slow subscriber: drop its backlog and tell it to re-read (it cannot know what it missed).
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(resync)

@@ -19,6 +19,7 @@ from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.db.models import companies, grant_matches, grants
 from graphql_app.errors import BadUserInput, not_found
+from graphql_app.matching.alerts import GRANT_CHANGED
 from graphql_app.matching.embeddings import Embedder, company_text, grant_text
 from graphql_app.matching.nace import nace_code_name
 from graphql_app.matching.vocabulary import size_for_headcount
@@ -276,7 +277,7 @@ async def update_grant(
             await conn.execute(update(grants).where(grants.c.id == grant_id).values(**changes).returning(*grants.c))
         ).one()
         if fanout_for is not None:
-            await queue_grant_fanout(conn, fanout_for, [row.id])
+            await queue_grant_fanout(conn, fanout_for, [row.id], GRANT_CHANGED)
         return row
 
 

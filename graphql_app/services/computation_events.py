@@ -17,7 +17,7 @@ from graphql_app.jobs.events import TERMINAL_STATUSES, ComputationEventHub
 from graphql_app.services.computation_records import get_computation, load_computation
 
 
-async def _next_event(events: asyncio.Queue, viewer: Principal):
+async def next_event(events: asyncio.Queue, viewer: Principal):
     """The next event, or None once the viewer's token has expired (an SSE stream lives no longer than its
     token; a WebSocket is closed at the same moment)."""
     timeout = None if viewer.expires_at is None else viewer.expires_at - time.time()
@@ -40,7 +40,7 @@ async def follow_computation(
         yield row
         seen = (row.status, row.updated_at)
         while row.status not in TERMINAL_STATUSES:
-            event = await _next_event(events, viewer)
+            event = await next_event(events, viewer)
             if event is None:
                 return
             if event.resync:
@@ -59,7 +59,7 @@ async def completed_computations(db: Database, hub: ComputationEventHub, viewer:
     """Every computation the viewer may see (``access.computation_visible``), as it finishes."""
     async with hub.subscribe() as events:
         while True:
-            event = await _next_event(events, viewer)
+            event = await next_event(events, viewer)
             if event is None:
                 return
             if event.resync or not event.is_terminal:

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.matching.alerts import NEW_GRANT, AlertGrant, AlertSettings, raises_alert
 from graphql_app.matching.grants import (
     CompanyCandidates,
     CompanyProfile,
@@ -44,14 +45,18 @@ from graphql_app.matching.grants import (
     score_companies_for_grant,
 )
 from graphql_app.services.computation_records import GRANT_FANOUT, insert_computation
+from graphql_app.services.grant_alerts import NewAlert, raise_alerts, settings_of
 from graphql_app.services.grant_catalogue import microseconds_since_epoch, paused_gc
 from graphql_app.services.grant_matching import PEER_COUNT, SCORE_COLUMNS, STORED_MATCHES_PER_COMPANY
 from graphql_app.services.runs import RunContext
 
 
-async def queue_grant_fanout(conn: AsyncConnection, principal: Principal, grant_ids: Sequence[uuid.UUID]) -> Row:
+async def queue_grant_fanout(
+    conn: AsyncConnection, principal: Principal, grant_ids: Sequence[uuid.UUID], reason: str = NEW_GRANT
+) -> Row:
     """Queue a GRANT_FANOUT computation of ``grant_ids`` in the caller's transaction (recorded in the caller's
-    tenant, like every computation; its subject is the grant when there is one)."""
+    tenant, like every computation; its subject is the grant when there is one). ``reason``: the alerts it
+    raises, NEW_GRANT (created or imported) or GRANT_CHANGED (updated)."""
     subject = grant_ids[0] if len(grant_ids) == 1 else None
     return await insert_computation(
         conn,
@@ -59,7 +64,7 @@ async def queue_grant_fanout(conn: AsyncConnection, principal: Principal, grant_
         principal.tenant_id,
         GRANT_FANOUT,
         subject,
-        {"grantIds": [str(g) for g in grant_ids]},
+        {"grantIds": [str(g) for g in grant_ids], "reason": reason},
     )
 
 
@@ -71,6 +76,7 @@ class CompanyColumns:
     ids: list[uuid.UUID]
     tenants: list[str]
     profiles: list[CompanyProfile]
+    alert_settings: list[AlertSettings]
 
 
 async def load_company_columns(conn: AsyncConnection) -> CompanyColumns:
@@ -86,6 +92,9 @@ async def load_company_columns(conn: AsyncConnection) -> CompanyColumns:
                 c.carbon_categories,
                 c.certifications,
                 c.taxonomy_objectives,
+                c.alert_min_score,
+                c.alert_carbon_focused_only,
+                c.alert_min_amount,
             )
         )
     ).all()
@@ -104,6 +113,7 @@ async def load_company_columns(conn: AsyncConnection) -> CompanyColumns:
             )
             for r in rows
         ],
+        alert_settings=[settings_of(r) for r in rows],
     )
 
 
@@ -199,6 +209,7 @@ class FanoutResult:
     stored: list[uuid.UUID]  # companies whose match was inserted or refreshed
     created: list[uuid.UUID]  # of which new
     deleted: int
+    alerts: int = 0  # alerts raised
 
 
 async def fan_out_grant(
@@ -207,8 +218,10 @@ async def fan_out_grant(
     now: datetime,
     columns: CompanyColumns,
     thresholds: StoredThresholds,
+    reason: str = NEW_GRANT,
 ) -> tuple[FanoutResult, CompanyColumns]:
-    """Score one grant against every company and write its matches, in the caller's transaction."""
+    """Score one grant against every company and write its matches, in the caller's transaction; stored matches
+    that reach their company's alert settings raise ``reason`` alerts."""
     grant = (await conn.execute(select(grants).where(grants.c.id == grant_id))).first()
     if grant is None:  # deleted since it was queued: nothing to match
         return FanoutResult(0, [], [], 0), columns
@@ -261,6 +274,8 @@ async def fan_out_grant(
     stored: list[uuid.UUID] = []
     created: list[uuid.UUID] = []
     values = []
+    alerts: list[NewAlert] = []
+    alert_grant = AlertGrant(bool(grant.is_carbon_focused), grant.amount_min, grant.amount_max)
     for j in np.nonzero(listed)[0].tolist():
         company_id = candidates.ids[j]
         total = float(scores.total[j])
@@ -270,6 +285,8 @@ async def fan_out_grant(
             thresholds.record(company_id, total)
             created.append(company_id)
         stored.append(company_id)
+        if raises_alert(columns.alert_settings[rows[j]], alert_grant, total):
+            alerts.append(NewAlert(columns.tenants[rows[j]], company_id, grant_id, reason, total))
         explanation = explain_company_match(profile, candidates, scores, j)
         values.append(
             {
@@ -305,12 +322,14 @@ async def fan_out_grant(
             ),
             values,
         )
-    return FanoutResult(len(company_ids), stored, created, deleted), columns
+    raised = await raise_alerts(conn, alerts) if alerts else []
+    return FanoutResult(len(company_ids), stored, created, deleted, len(raised)), columns
 
 
 async def run_grant_fanout(run: RunContext) -> None:
     """The GRANT_FANOUT runner: each grant in its own transaction, progress after each (at most ~100 updates)."""
     grant_ids = [uuid.UUID(g) for g in run.record.parameters.get("grantIds", [])]
+    reason = run.record.parameters.get("reason", NEW_GRANT)
     total = len(grant_ids)
     async with run.db.transaction() as conn:
         columns = await load_company_columns(conn)
@@ -320,7 +339,7 @@ async def run_grant_fanout(run: RunContext) -> None:
     step = max(1, total // 100)
     for done, grant_id in enumerate(grant_ids[:-1] if grant_ids else [], start=1):
         async with run.db.transaction() as conn:
-            result, columns = await fan_out_grant(conn, grant_id, run.clock.now(), columns, thresholds)
+            result, columns = await fan_out_grant(conn, grant_id, run.clock.now(), columns, thresholds, reason)
         stored += len(result.stored)
         candidates += result.candidates
         if done % step == 0:
@@ -328,7 +347,7 @@ async def run_grant_fanout(run: RunContext) -> None:
     # The last grant commits with the SUCCEEDED state.
     async with run.db.transaction() as conn:
         if grant_ids:
-            result, columns = await fan_out_grant(conn, grant_ids[-1], run.clock.now(), columns, thresholds)
+            result, columns = await fan_out_grant(conn, grant_ids[-1], run.clock.now(), columns, thresholds, reason)
             stored += len(result.stored)
             candidates += result.candidates
         await run.succeed(conn, result_count=stored, total_count=total, processed_count=total)

@@ -36,6 +36,13 @@ class Company:
     )
     created_at: datetime = strawberry.field(description="When the company was added.")
     updated_at: datetime = strawberry.field(description="When the company was last changed.")
+    alert_min_score: float | None = strawberry.field(
+        description="A grant whose match reaches this total score (0..1) raises an alert; null: alerts off."
+    )
+    alert_carbon_focused_only: bool = strawberry.field(description="Alert only on carbon-focused grants.")
+    alert_min_amount: float | None = strawberry.field(
+        description="Alert only on grants that may award at least this much (their largest award, else smallest)."
+    )
     db_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field(description="This company's stored grant matches, best first.")
@@ -75,4 +82,7 @@ class Company:
             taxonomy_objectives=[TaxonomyObjective(t) for t in row.taxonomy_objectives],
             created_at=row.created_at,
             updated_at=row.updated_at,
+            alert_min_score=row.alert_min_score,
+            alert_carbon_focused_only=row.alert_carbon_focused_only,
+            alert_min_amount=float(row.alert_min_amount) if row.alert_min_amount is not None else None,
         )

@@ -29,7 +29,7 @@ GRANT_ALL = """
 """
 COMPANY_ALL = """
   __typename id name country naceCodes size employees description carbonCategories certifications
-  taxonomyObjectives createdAt updatedAt
+  taxonomyObjectives createdAt updatedAt alertMinScore alertCarbonFocusedOnly alertMinAmount
 """
 
 PAGE = f"""

@@ -1,0 +1,85 @@
+"""Scheduled jobs (PgQueuer's cron scheduler): the deadline reminders.
+
+Runs beside each computation worker (``matchgraph serve`` with its worker, ``matchgraph worker``). PgQueuer
+records each schedule's next run in the database and hands a due run to one process only, so any number of
+workers raise each round of reminders once; the reminders themselves are once per match (docs/alerts.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from pgqueuer import Queries
+from pgqueuer.db import AsyncpgDriver
+from pgqueuer.models import Schedule
+from pgqueuer.sm import SchedulerManager
+
+from graphql_app.clock import Clock
+from graphql_app.db.engine import Database
+from graphql_app.services.grant_alerts import raise_deadline_reminders
+from graphql_app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DEADLINE_REMINDERS = "matchgraph.deadline_reminders"
+
+
+class ReminderScheduler:
+    """Raises deadline reminders on a cron ``expression`` until :meth:`stop`; reconnects when the database
+    goes away."""
+
+    def __init__(self, db: Database, clock: Clock, *, days: int, expression: str) -> None:
+        self.db = db
+        self.clock = clock
+        self.days = days
+        self.expression = expression
+        self.rounds = 0
+        self._stopping = asyncio.Event()
+        self._sm: SchedulerManager | None = None
+
+    async def remind(self, schedule: Schedule | None = None) -> int:
+        """One round: raise the reminders due now; returns how many were raised."""
+        raised = await raise_deadline_reminders(self.db, self.clock.now(), self.days)
+        self.rounds += 1
+        if raised:
+            logger.info("raised %d deadline reminders", raised)
+        return raised
+
+    async def run(self) -> None:
+        delay = 0.5
+        while not self._stopping.is_set():
+            conn = None
+            try:
+                conn = await self.db.connect("matchgraph-scheduler")
+                self._sm = SchedulerManager(Queries(AsyncpgDriver(conn)))
+                self._sm.schedule(DEADLINE_REMINDERS, self.expression)(self.remind)
+                if self._stopping.is_set():
+                    break
+                delay = 0.5
+                await self._sm.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("scheduler stopped (%r); restarting in %.1fs", exc, delay)
+            finally:
+                self._sm = None
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 2)
+            if not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                delay = min(delay * 2, 10.0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._sm is not None:
+            self._sm.shutdown.set()
+
+
+def reminder_scheduler(db: Database, clock: Clock, settings: Settings) -> ReminderScheduler:
+    return ReminderScheduler(
+        db, clock, days=settings.deadline_reminder_days, expression=settings.deadline_reminder_schedule
+    )
