@@ -3,13 +3,15 @@ read, tenant scoping."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from graphql_app.db.models import grant_alerts
+from graphql_app.jobs.schedules import DEADLINE_REMINDERS, ReminderScheduler
 from graphql_app.services.grant_alerts import raise_deadline_reminders
 from graphql_app.services.grant_fanout import StoredThresholds, fan_out_grant, load_company_columns
 from tests.api.factories import create_company, create_grants, deadline_in, grant_input
@@ -224,3 +226,31 @@ async def test_deadline_reminders_are_raised_once_per_saved_match(services, as_p
         ("Closes in 5 days", "DEADLINE_APPROACHING"),
     ]
     assert unsaved["id"]  # never saved: never reminded
+
+
+async def test_the_scheduler_raises_reminders_on_its_cron_schedule(services, as_platform_admin, as_admin):
+    company = await create_company(as_admin)
+    (grant,) = await create_grants(as_platform_admin, [grant_input("Closes in 3 days", deadline=deadline_in(3))])
+    await finish_fanouts(services, as_platform_admin)
+    await as_admin.data(
+        "mutation($c: ID!, $g: ID!) { setGrantMatchSaved(companyId: $c, grantId: $g, saved: true) { isSaved } }",
+        {"c": company["id"], "g": grant["id"]},
+    )
+    scheduler = ReminderScheduler(services.db, services.clock, days=7, expression="* * * * * */1")  # every second
+    running = asyncio.create_task(scheduler.run())
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while ("Closes in 3 days", "DEADLINE_APPROACHING") not in await titles(as_admin, company["id"]):
+            assert asyncio.get_running_loop().time() < deadline, "no reminder raised by the scheduler"
+            await asyncio.sleep(0.2)
+    finally:
+        scheduler.stop()
+        await asyncio.wait_for(running, 15)
+    assert scheduler.rounds >= 1
+    async with services.db.reader() as conn:
+        scheduled = (
+            await conn.execute(
+                text("SELECT count(*) FROM pgqueuer_schedules WHERE entrypoint = :e"), {"e": DEADLINE_REMINDERS}
+            )
+        ).scalar_one()
+    assert scheduled == 1  # recorded in the database, where every worker process shares it
