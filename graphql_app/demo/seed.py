@@ -58,11 +58,32 @@ async def seed_demo(
         for tenant, items in by_tenant.items():
             for start in range(0, len(items), BATCH):
                 await catalogue.create_companies(db, embedder, tenant, items[start : start + BATCH])
+        await _set_alert_settings(services, seed)
         await _compute_matches_and_interactions(services, seed)
         placed_members = await seed_talent(services, seed=seed)
         print(f"Loaded the talent demo: {len(placed_members)} placed members; tokens for them below.")
         print(f"Loaded {len(grant_items)} grants and {company_count} companies in tenants {', '.join(by_tenant)}.")
     return await print_demo_tokens(services)
+
+
+#: The demo companies' alert thresholds (docs/alerts.md): most between 0.55 and 0.7; some carbon-focused grants
+#: only, some large awards only. Every demo company has alerts on, so any of them shows one arriving.
+DEMO_ALERT_THRESHOLDS = (0.55, 0.6, 0.65, 0.7)
+DEMO_ALERT_MIN_AMOUNT = 250_000
+
+
+async def _set_alert_settings(services: AppServices, seed: int) -> None:
+    rng = random.Random(seed + 1)
+    async with services.db.transaction() as conn:
+        company_ids = list((await conn.execute(select(companies.c.id).order_by(companies.c.name))).scalars())
+        for company_id in company_ids:
+            roll = rng.random()
+            values: dict = {"alert_min_score": rng.choice(DEMO_ALERT_THRESHOLDS)}
+            if roll < 0.15:
+                values["alert_carbon_focused_only"] = True
+            elif roll < 0.25:
+                values["alert_min_amount"] = DEMO_ALERT_MIN_AMOUNT
+            await conn.execute(update(companies).where(companies.c.id == company_id).values(**values))
 
 
 async def _compute_matches_and_interactions(services: AppServices, seed: int) -> None:

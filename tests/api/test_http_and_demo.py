@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 
 from graphql_app.db.models import companies, grant_matches, grants, job_matches, jobs, placement_feedback
-from graphql_app.demo.seed import seed_demo
+from graphql_app.demo.seed import DEMO_ALERT_THRESHOLDS, seed_demo
 from tests.conftest import token_for
 
 
@@ -48,6 +48,15 @@ async def test_demo_dataset_loads_both_tenants_with_matches_and_tokens(services,
         assert tenants == {"acme-ventures", "nordic-green"}
         assert await conn.scalar(select(func.count()).select_from(grant_matches)) > 12
         assert await conn.scalar(select(func.count()).where(grant_matches.c.is_saved)) > 0
+        # Alert settings: every company alerted, with thresholds of the demo's range and some filters.
+        settings = (
+            await conn.execute(
+                select(companies.c.alert_min_score, companies.c.alert_carbon_focused_only, companies.c.alert_min_amount)
+            )
+        ).all()
+        assert {row.alert_min_score for row in settings} <= set(DEMO_ALERT_THRESHOLDS)
+        assert len({row.alert_min_score for row in settings}) > 1
+        assert any(row.alert_carbon_focused_only or row.alert_min_amount for row in settings)
     again = await seed_demo(services, grant_count=40, company_count=12)  # only if empty: nothing added
     assert set(again) == set(tokens)
     async with services.db.reader() as conn:

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import GraphQLClient, LiveServer
+from tests.conftest import GraphQLClient, LiveServer, token_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -46,8 +46,10 @@ def example_command(script: str) -> list[str]:
     return [node, str(path)]
 
 
-async def run_example(script: str, *args: str, server: LiveServer, token: str, timeout: float = 60) -> Finished:
-    env = {**os.environ, "MATCHGRAPH_URL": server.graphql_url, "MATCHGRAPH_TOKEN": token}
+async def run_example(
+    script: str, *args: str, server: LiveServer, token: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> Finished:
+    env = {**os.environ, "MATCHGRAPH_URL": server.graphql_url, "MATCHGRAPH_TOKEN": token, **(env or {})}
     process = await asyncio.create_subprocess_exec(
         *example_command(script),
         *args,
@@ -97,3 +99,19 @@ async def test_example_exits_non_zero_with_the_error(server, company_id, script)
     assert finished.returncode == 1
     assert finished.stdout == ""
     assert "UNAUTHENTICATED" in finished.stderr or "malformed" in finished.stderr, finished.stderr
+
+
+@pytest.mark.grant_fanout
+async def test_the_alerts_example_imports_a_grant_and_hears_its_alert(server, admin_token, company_id):
+    finished = await run_example(
+        "python/grant_alerts.py",
+        company_id,
+        server=server,
+        token=admin_token,
+        env={"MATCHGRAPH_ADMIN_TOKEN": token_for("platform", ("PLATFORM_ADMIN",))},
+    )
+    assert finished.returncode == 0, finished.stderr
+    first, imported, *_, alerted = finished.lines()
+    assert first == {"unreadCount": 0, "alert": None}
+    assert alerted["alert"]["grant"]["id"] == imported["imported"]["id"]
+    assert alerted["alert"]["reason"] == "NEW_GRANT" and alerted["unreadCount"] >= 1
