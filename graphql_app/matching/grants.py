@@ -9,6 +9,7 @@ the summed peer signal come precomputed), ``score_grants_for_company`` scores th
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import InitVar, dataclass, field
@@ -483,10 +484,15 @@ def explain_company_match(
 ) -> GrantMatchExplanation:
     """Reasons and breakdown for candidate company ``index``: :func:`explain_grant_match`'s own wording."""
     i = int(index)
-    candidates = grant.candidates(
-        float(companies.cosine_similarity[i]), float(companies.peer_signal[i]), int(companies.peers_saved[i])
-    )
-    return explain_grant_match(companies.profile(i), candidates, score_table_row(scores, i), 0)
+    saved = int(companies.peers_saved[i])
+    # Only the peers' count of the grant's side varies by company: one entry serves every company without it.
+    candidates = _unsaved_candidates(grant) if saved == 0 else grant.candidates(peers_saved=saved)
+    return explain_grant_match(companies.profile(i), candidates, scores, 0, i)
+
+
+@functools.lru_cache(maxsize=8)
+def _unsaved_candidates(grant: GrantProfile) -> GrantCandidates:
+    return grant.candidates()
 
 
 def _nace_score(company_codes: tuple[str, ...], grant_codes: tuple[str, ...]) -> float:
@@ -588,10 +594,16 @@ def _days_phrase(days: int) -> str:
 
 
 def explain_grant_match(
-    company: CompanyProfile, candidates: GrantCandidates, scores: GrantScoreTable, index: int
+    company: CompanyProfile,
+    candidates: GrantCandidates,
+    scores: GrantScoreTable,
+    index: int,
+    score_index: int | None = None,
 ) -> GrantMatchExplanation:
-    """Reasons and breakdown for candidate ``index`` (wording is part of the API; tests pin it)."""
+    """Reasons and breakdown for candidate ``index`` (wording is part of the API; tests pin it). Its scores are
+    row ``score_index`` of ``scores`` (default: ``index``)."""
     i = int(index)
+    k = i if score_index is None else int(score_index)
     reasons: list[str] = []
     countries, sizes = candidates.countries[i], candidates.sizes[i]
     days = candidates.days_left[i]
@@ -601,7 +613,7 @@ def explain_grant_match(
         reasons.append(f"Country not eligible: {company.country}")
     if sizes and company.size not in sizes:
         reasons.append(f"Size not eligible: {company.size}")
-    if scores.closed[i]:
+    if scores.closed[k]:
         reasons.append("Deadline passed")
 
     if not countries:
@@ -622,7 +634,7 @@ def explain_grant_match(
         reasons.append(f"{certification} certification recognized")
     for objective in sorted(company.taxonomy_objectives & candidates.taxonomy_objectives[i]):
         reasons.append(f"EU taxonomy objective: {objective}")
-    if scores.semantic[i] >= HIGH_SEMANTIC_SIMILARITY:
+    if scores.semantic[k] >= HIGH_SEMANTIC_SIMILARITY:
         reasons.append("High semantic similarity")
     if days_left is None:
         reasons.append("Rolling deadline")
@@ -631,7 +643,7 @@ def explain_grant_match(
     peers_saved = int(candidates.peers_saved[i])
     if peers_saved > 0:
         reasons.append(f"Saved by {peers_saved} similar compan" + ("y" if peers_saved == 1 else "ies"))
-    if scores.carbon_bonus_applied[i]:
+    if scores.carbon_bonus_applied[k]:
         reasons.append(f"Carbon-focused grant: {CARBON_FOCUS_MULTIPLIER}× bonus applied")
 
     def r(value: Any) -> float:
@@ -639,18 +651,18 @@ def explain_grant_match(
 
     components = {}
     for name, weight in COMPONENT_WEIGHTS.items():
-        score = getattr(scores, name)[i]
+        score = getattr(scores, name)[k]
         components[name] = {"score": r(score), "weight": weight, "contribution": r(weight * score)}
     breakdown = {
         "components": components,
         "subScores": {
-            name: r(getattr(scores, name)[i])
+            name: r(getattr(scores, name)[k])
             for name in ("country", "nace", "size", "categories", "certification", "taxonomy")
         },
-        "weightedTotal": r(scores.weighted_total[i]),
-        "carbonBonusApplied": bool(scores.carbon_bonus_applied[i]),
+        "weightedTotal": r(scores.weighted_total[k]),
+        "carbonBonusApplied": bool(scores.carbon_bonus_applied[k]),
         "carbonBonusMultiplier": CARBON_FOCUS_MULTIPLIER,
-        "total": r(scores.total[i]),
+        "total": r(scores.total[k]),
         "daysLeft": days_left,
     }
     return GrantMatchExplanation(reasons=reasons, breakdown=breakdown)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+import orjson
+from sqlalchemy import and_, func, literal, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -70,39 +70,46 @@ def settings_of(row: Any) -> AlertSettings:
 
 # --- raising -----------------------------------------------------------------------------------------------------
 
+#: Alerts inserted in one statement whatever their number (a fan-out may alert thousands of companies at once):
+#: the rows travel as one JSON document.
+_INSERT_ALERTS = """
+    INSERT INTO grant_alerts (tenant_id, company_id, grant_id, reason, score)
+    SELECT r.tenant_id, r.company_id, r.grant_id, r.reason, r.score
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(tenant_id text, company_id uuid, grant_id uuid, reason text,
+                                                       score float8)
+    ON CONFLICT ON CONSTRAINT uq_grant_alerts_company_grant_reason
+"""
+_RETURNING = " RETURNING " + ", ".join(c.name for c in grant_alerts.c)
+#: NEW_GRANT and DEADLINE_APPROACHING: once per company and grant.
+_RAISE_ONCE = text(_INSERT_ALERTS + "DO NOTHING" + _RETURNING).columns(*grant_alerts.c)
+#: GRANT_CHANGED: raised again, to the top of the list and unread.
+_RAISE_AGAIN = text(
+    _INSERT_ALERTS
+    + """DO UPDATE SET score = EXCLUDED.score, read_at = NULL, updated_at = now(),
+         sequence = nextval(pg_get_serial_sequence('grant_alerts', 'sequence'))"""
+    + _RETURNING
+).columns(*grant_alerts.c)
+
 
 async def raise_alerts(conn: AsyncConnection, alerts: Sequence[NewAlert]) -> list[Row]:
     """Insert (or re-raise) alerts in the caller's transaction; returns the rows raised now, after telling
     subscribers (NOTIFY) and queueing webhook deliveries, all committed with the caller's transaction."""
     raised: list[Row] = []
     for changed in (False, True):
-        values = [
+        rows = [
             {
                 "tenant_id": a.tenant_id,
-                "company_id": a.company_id,
-                "grant_id": a.grant_id,
+                "company_id": str(a.company_id),
+                "grant_id": str(a.grant_id),
                 "reason": a.reason,
                 "score": a.score,
             }
             for a in alerts
             if (a.reason == GRANT_CHANGED) == changed
         ]
-        if not values:
-            continue
-        statement = insert(grant_alerts).values(values)
-        if changed:
-            statement = statement.on_conflict_do_update(
-                constraint="uq_grant_alerts_company_grant_reason",
-                set_={
-                    "score": statement.excluded.score,
-                    "read_at": None,
-                    "sequence": func.nextval(func.pg_get_serial_sequence("grant_alerts", "sequence")),
-                    "updated_at": func.now(),
-                },
-            )
-        else:
-            statement = statement.on_conflict_do_nothing(constraint="uq_grant_alerts_company_grant_reason")
-        raised.extend(await conn.execute(statement.returning(*grant_alerts.c)))
+        if rows:
+            statement = _RAISE_AGAIN if changed else _RAISE_ONCE
+            raised.extend(await conn.execute(statement, {"rows": orjson.dumps(rows).decode()}))
     if raised:
         await notify_grant_alerts(conn, {row.company_id for row in raised})
         await queue_webhook_events(conn, await _webhook_events(conn, raised))

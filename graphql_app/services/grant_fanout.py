@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Float, Text, and_, case, func, literal, or_, select, true
-from sqlalchemy.dialects.postgresql import insert
+import orjson
+from sqlalchemy import Float, Text, and_, bindparam, case, func, literal, or_, select, text, true
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,6 +50,30 @@ from graphql_app.services.grant_alerts import NewAlert, raise_alerts, settings_o
 from graphql_app.services.grant_catalogue import microseconds_since_epoch, paused_gc
 from graphql_app.services.grant_matching import PEER_COUNT, SCORE_COLUMNS, STORED_MATCHES_PER_COMPANY
 from graphql_app.services.runs import RunContext
+
+
+def _json_type(column: str) -> str:
+    return "jsonb" if column in ("match_reasons", "score_breakdown") else "float8"
+
+
+def _column_from_json(column: str) -> str:
+    if column == "match_reasons":  # a JSON array of texts to text[]
+        return "ARRAY(SELECT jsonb_array_elements_text(r.match_reasons))"
+    return f"r.{column}"
+
+
+#: One grant's matches written in one statement: the rows travel as one JSON document (``jsonb_to_recordset``),
+#: so 10,000 rows cost one round trip and no per-row parameter handling.
+UPSERT_MATCHES = text(
+    f"""
+    INSERT INTO grant_matches (tenant_id, company_id, grant_id, {", ".join(SCORE_COLUMNS)})
+    SELECT r.tenant_id, r.company_id, :grant_id, {", ".join(_column_from_json(c) for c in SCORE_COLUMNS)}
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+        AS r(tenant_id text, company_id uuid, {", ".join(f"{c} {_json_type(c)}" for c in SCORE_COLUMNS)})
+    ON CONFLICT ON CONSTRAINT uq_grant_matches_company_grant DO UPDATE SET
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in SCORE_COLUMNS)}, updated_at = now()
+    """
+).bindparams(bindparam("grant_id", type_=UUID(as_uuid=True)))
 
 
 async def queue_grant_fanout(
@@ -291,8 +316,7 @@ async def fan_out_grant(
         values.append(
             {
                 "tenant_id": columns.tenants[rows[j]],
-                "company_id": company_id,
-                "grant_id": grant_id,
+                "company_id": str(company_id),
                 "score": total,
                 "semantic_score": float(scores.semantic[j]),
                 "rule_score": float(scores.rule[j]),
@@ -314,14 +338,7 @@ async def fan_out_grant(
             )
         ).rowcount
     if values:
-        statement = insert(grant_matches)
-        await conn.execute(
-            statement.on_conflict_do_update(
-                constraint="uq_grant_matches_company_grant",
-                set_={**{name: statement.excluded[name] for name in SCORE_COLUMNS}, "updated_at": func.now()},
-            ),
-            values,
-        )
+        await conn.execute(UPSERT_MATCHES, {"grant_id": grant_id, "rows": orjson.dumps(values).decode()})
     raised = await raise_alerts(conn, alerts) if alerts else []
     return FanoutResult(len(company_ids), stored, created, deleted, len(raised)), columns
 
