@@ -62,6 +62,18 @@ def _column_from_json(column: str) -> str:
     return f"r.{column}"
 
 
+#: Stored matches explained and written per chunk of this many (explaining overlaps the previous chunk's write).
+WRITE_CHUNK = 2_000
+#: Score columns of ``grant_matches`` and the score table's components they hold.
+_SCORE_COMPONENTS = (
+    ("score", "total"),
+    ("semantic_score", "semantic"),
+    ("rule_score", "rule"),
+    ("carbon_score", "carbon"),
+    ("collaborative_score", "collaborative"),
+    ("recency_score", "recency"),
+)
+
 #: One grant's matches written in one statement: the rows travel as one JSON document (``jsonb_to_recordset``),
 #: so 10,000 rows cost one round trip and no per-row parameter handling.
 UPSERT_MATCHES = text(
@@ -296,9 +308,8 @@ async def fan_out_grant(
 
     rows, candidates, scores = await asyncio.to_thread(score)
     listed = scores.eligible & (scores.total > 0)
-    stored: list[uuid.UUID] = []
+    stored: list[int] = []  # candidate indexes whose match is written
     created: list[uuid.UUID] = []
-    values = []
     alerts: list[NewAlert] = []
     alert_grant = AlertGrant(bool(grant.is_carbon_focused), grant.amount_min, grant.amount_max)
     for j in np.nonzero(listed)[0].tolist():
@@ -309,25 +320,11 @@ async def fan_out_grant(
                 continue
             thresholds.record(company_id, total)
             created.append(company_id)
-        stored.append(company_id)
+        stored.append(j)
         if raises_alert(columns.alert_settings[rows[j]], alert_grant, total):
             alerts.append(NewAlert(columns.tenants[rows[j]], company_id, grant_id, reason, total))
-        explanation = explain_company_match(profile, candidates, scores, j)
-        values.append(
-            {
-                "tenant_id": columns.tenants[rows[j]],
-                "company_id": str(company_id),
-                "score": total,
-                "semantic_score": float(scores.semantic[j]),
-                "rule_score": float(scores.rule[j]),
-                "carbon_score": float(scores.carbon[j]),
-                "collaborative_score": float(scores.collaborative[j]),
-                "recency_score": float(scores.recency[j]),
-                "match_reasons": list(explanation.reasons),
-                "score_breakdown": dict(explanation.breakdown),
-            }
-        )
-    stale = existing - set(stored)
+    stored_ids = [candidates.ids[j] for j in stored]
+    stale = existing - set(stored_ids)
     deleted = 0
     if stale:
         deleted = (
@@ -337,10 +334,34 @@ async def fan_out_grant(
                 )
             )
         ).rowcount
-    if values:
-        await conn.execute(UPSERT_MATCHES, {"grant_id": grant_id, "rows": orjson.dumps(values).decode()})
+
+    def explained(chunk: list[int]) -> str:
+        """The rows of ``chunk`` with their explanations, as the JSON document UPSERT_MATCHES reads."""
+        values = []
+        for j in chunk:
+            explanation = explain_company_match(profile, candidates, scores, j)
+            values.append(
+                {
+                    "tenant_id": columns.tenants[rows[j]],
+                    "company_id": str(candidates.ids[j]),
+                    **{column: float(getattr(scores, component)[j]) for column, component in _SCORE_COMPONENTS},
+                    "match_reasons": explanation.reasons,
+                    "score_breakdown": explanation.breakdown,
+                }
+            )
+        return orjson.dumps(values).decode()
+
+    # Explaining runs in a thread while PostgreSQL writes the previous chunk: the two overlap on two cores.
+    writing = None
+    for start in range(0, len(stored), WRITE_CHUNK):
+        document = await asyncio.to_thread(explained, stored[start : start + WRITE_CHUNK])
+        if writing is not None:
+            await writing
+        writing = asyncio.ensure_future(conn.execute(UPSERT_MATCHES, {"grant_id": grant_id, "rows": document}))
+    if writing is not None:
+        await writing
     raised = await raise_alerts(conn, alerts) if alerts else []
-    return FanoutResult(len(company_ids), stored, created, deleted, len(raised)), columns
+    return FanoutResult(len(company_ids), stored_ids, created, deleted, len(raised)), columns
 
 
 async def run_grant_fanout(run: RunContext) -> None:
