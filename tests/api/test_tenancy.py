@@ -99,7 +99,7 @@ SNAPSHOT = """
 query($c: ID!) {
   company(id: $c) {
     id name country size employees naceCodes description carbonCategories certifications taxonomyObjectives
-    createdAt updatedAt
+    createdAt updatedAt alertMinScore alertCarbonFocusedOnly alertMinAmount
     grantMatches(first: 100) {
       totalCount
       edges { node { id score semanticScore ruleScore carbonScore collaborativeScore recencyScore
@@ -224,6 +224,24 @@ ID_OPERATIONS = [
         )
         for flag in ("true", "false")
     ],
+    (
+        "grantAlerts",
+        "grantAlerts",
+        "query($c: ID!) { grantAlerts(companyId: $c) { totalCount edges { node { id } } } }",
+        lambda i: {"c": i["company"]},
+    ),
+    (
+        "markGrantAlertsRead",
+        "markGrantAlertsRead",
+        "mutation($c: ID!) { markGrantAlertsRead(companyId: $c) { markedCount unreadCount } }",
+        lambda i: {"c": i["company"]},
+    ),
+    (
+        "updateCompanyAlertSettings",
+        "updateCompanyAlertSettings",
+        "mutation($c: ID!) { updateCompanyAlertSettings(companyId: $c, input: {alertMinScore: null}) { id } }",
+        lambda i: {"c": i["company"]},
+    ),
 ]
 
 
