@@ -17,6 +17,8 @@ The rules:
 * **Job matches**: members their own; organisation users their organisation's; platform admins all.
 * **Members**: themselves; an organisation the members it has a match with; platform admins all.
 * **Jobs**: open jobs are visible to everyone; closed ones to their organisation and platform admins.
+* **Webhooks** and their deliveries: the viewer's own tenant only, platform admins included (the permission
+  on the fields admits organisation admins and platform admins).
 """
 
 from __future__ import annotations
@@ -103,6 +105,11 @@ def tenant_rows(table: Any, viewer: Principal) -> ColumnElement:
 def in_own_tenant(table: Any, viewer: Principal) -> ColumnElement:
     """Rows of the viewer's own tenant, for everyone including platform admins (their own organisation)."""
     return table.c.tenant_id == _tenant(viewer)
+
+
+def tenant_webhooks(webhooks: Any, viewer: Principal) -> ColumnElement:
+    """Webhooks the viewer may manage: those of their own tenant (platform admins too: their own organisation's)."""
+    return in_own_tenant(webhooks, viewer)
 
 
 def open_grants(grants: Any, now: datetime) -> ColumnElement:
