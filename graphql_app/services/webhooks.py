@@ -201,6 +201,8 @@ def forbidden_address_reason(
     return None
 
 
+HTTPS_ONLY = "url must start with https:// (http:// only to a loopback host, where the server allows it)."
+
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
@@ -219,9 +221,11 @@ async def resolve_webhook_url(url: str, *, allow_loopback: bool, resolve: Resolv
 
     Raises :class:`WebhookUrlRefused` or :class:`WebhookHostUnresolved`."""
     target = parse_webhook_url(url)
-    if target.scheme == "http" and not allow_loopback:
-        raise WebhookUrlRefused("url must start with https:// (http:// is accepted for loopback hosts only).")
     literal_address = target.address_literal
+    if target.scheme == "http":
+        loopback_host = target.host == "localhost" or (literal_address is not None and literal_address.is_loopback)
+        if not (allow_loopback and loopback_host):
+            raise WebhookUrlRefused(HTTPS_ONLY)
     if literal_address is not None:
         addresses = [literal_address]
     else:
@@ -237,7 +241,7 @@ async def resolve_webhook_url(url: str, *, allow_loopback: bool, resolve: Resolv
         if reason is not None:
             raise WebhookUrlRefused(f"url host {target.host!r} resolves to {reason} ({address}); it is not allowed.")
         if target.scheme == "http" and not address.is_loopback:
-            raise WebhookUrlRefused("url must start with https:// (http:// is accepted for loopback hosts only).")
+            raise WebhookUrlRefused(HTTPS_ONLY)
     return ResolvedTarget(target, addresses[0])
 
 
