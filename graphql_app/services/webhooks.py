@@ -439,7 +439,7 @@ async def queue_webhook_events(conn: AsyncConnection, events: Sequence[WebhookEv
     subscribed = (
         await conn.execute(
             select(webhooks.c.id, webhooks.c.tenant_id, webhooks.c.events, func.now().label("now"))
-            .where(webhooks.c.tenant_id.in_(tenant_ids), webhooks.c.events.overlap(event_types))
+            .where(access.webhooks_for_events(webhooks, tenant_ids, event_types))
             .order_by(webhooks.c.created_at, webhooks.c.id)
         )
     ).all()
@@ -449,7 +449,7 @@ async def queue_webhook_events(conn: AsyncConnection, events: Sequence[WebhookEv
     rows = []
     for event in events:
         for webhook in subscribed:
-            if webhook.tenant_id == event.tenant_id and event.event in webhook.events:
+            if access.webhook_receives(webhook, event.tenant_id, event.event):
                 delivery_id = uuid.uuid4()
                 rows.append(
                     {
