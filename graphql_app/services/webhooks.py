@@ -239,7 +239,8 @@ async def resolve_webhook_url(url: str, *, allow_loopback: bool, resolve: Resolv
     for address in addresses:
         reason = forbidden_address_reason(address, allow_loopback=allow_loopback)
         if reason is not None:
-            raise WebhookUrlRefused(f"url host {target.host!r} resolves to {reason} ({address}); it is not allowed.")
+            where = f"is {reason}" if literal_address is not None else f"resolves to {reason} ({address})"
+            raise WebhookUrlRefused(f"url host {target.host!r} {where}; it is not allowed.")
         if target.scheme == "http" and not address.is_loopback:
             raise WebhookUrlRefused(HTTPS_ONLY)
     return ResolvedTarget(target, addresses[0])

@@ -292,7 +292,7 @@ async def test_the_url_is_checked_again_before_each_attempt(services, as_admin):
         row = await wait_for_delivery(services, "FAILED")
         assert receiver.requests == []
     assert row["attempts"] == 1 and row["last_status_code"] is None
-    assert "link-local address" in row["last_error"] and "169.254.169.254" in row["last_error"]
+    assert row["last_error"] == "Not sent: url host '169.254.169.254' is a link-local address; it is not allowed."
 
 
 async def test_events_without_a_subscribed_webhook_write_nothing(services, as_admin):
@@ -349,7 +349,7 @@ async def test_urls_that_are_not_public_are_refused_and_nothing_is_written(servi
             assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (url, body)
             assert body["errors"][0]["extensions"]["field"] == "url"
         message = (await admin.execute(CREATE, {"url": "https://10.0.0.1/", "events": ["GRANT_ALERT"]}))["errors"][0]
-        assert message["message"] == "url host '10.0.0.1' resolves to a private address (10.0.0.1); it is not allowed."
+        assert message["message"] == "url host '10.0.0.1' is a private address; it is not allowed."
         no_events = await admin.execute(CREATE, {"url": "https://93.184.215.14/", "events": []})
         assert no_events["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "events"}
         assert (await admin.data(LIST))["webhooks"] == []
