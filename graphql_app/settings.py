@@ -82,7 +82,7 @@ class Settings:
     tracing: bool = False
     #: How long `POST /api/grants/matches/calculate` waits for its computation before answering 504.
     rest_calculate_timeout_seconds: float = 120.0
-    #: Webhooks may target plain-http loopback endpoints (development and tests only; docs/webhooks.md).
+    #: Webhooks may target loopback hosts, over plain http:// too (development and tests only; docs/webhooks.md).
     webhook_allow_loopback: bool = False
     #: Delivery attempts of one webhook event before it is given up (FAILED).
     webhook_max_attempts: int = 6

@@ -84,7 +84,7 @@ class ComputationWorker:
         try:
             await self.webhooks.deliver(delivery_id)
         except Exception as exc:
-            # The database failed before the attempt was recorded: put the job back (the endpoint may then get
+            # A database failure before the attempt was recorded: put the job back (the endpoint may then get
             # the same delivery twice; receivers deduplicate by X-Matchgraph-Delivery).
             if is_transient(exc) and job.attempts < MAX_JOB_ATTEMPTS:
                 raise RetryRequested(delay=timedelta(seconds=2**job.attempts), reason=repr(exc)) from exc
