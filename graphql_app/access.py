@@ -17,6 +17,9 @@ The rules:
 * **Job matches**: members their own; organisation users their organisation's; platform admins all.
 * **Members**: themselves; an organisation the members it has a match with; platform admins all.
 * **Jobs**: open jobs are visible to everyone; closed ones to their organisation and platform admins.
+* **Webhooks** and their deliveries: the viewer's own tenant only, platform admins included (the permission
+  on the fields admits organisation admins and platform admins). A tenant's events go to that tenant's webhooks
+  subscribed to them, and to no other.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, Text, and_, bindparam, exists, false, or_, true
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import Row
 
 from graphql_app.auth import ORGANISATION_ROLES, Principal, Role
@@ -103,6 +106,25 @@ def tenant_rows(table: Any, viewer: Principal) -> ColumnElement:
 def in_own_tenant(table: Any, viewer: Principal) -> ColumnElement:
     """Rows of the viewer's own tenant, for everyone including platform admins (their own organisation)."""
     return table.c.tenant_id == _tenant(viewer)
+
+
+def tenant_webhooks(webhooks: Any, viewer: Principal) -> ColumnElement:
+    """Webhooks the viewer may manage: those of their own tenant (platform admins too: their own organisation's)."""
+    return in_own_tenant(webhooks, viewer)
+
+
+def webhooks_for_events(webhooks: Any, tenant_ids: list[str], event_types: list[str]) -> ColumnElement:
+    """Webhooks that may receive events of these tenants and types (each event then goes by
+    :func:`webhook_receives`)."""
+    return and_(
+        webhooks.c.tenant_id.in_(bindparam("event_tenant_ids", tenant_ids, expanding=True)),
+        webhooks.c.events.overlap(bindparam("event_types", event_types, type_=ARRAY(Text))),
+    )
+
+
+def webhook_receives(webhook: Row, tenant_id: str, event: str) -> bool:
+    """Whether a loaded webhook receives one event: its own tenant's, of a type it subscribed to."""
+    return webhook.tenant_id == tenant_id and event in webhook.events
 
 
 def open_grants(grants: Any, now: datetime) -> ColumnElement:

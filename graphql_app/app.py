@@ -37,6 +37,7 @@ from graphql_app.metrics import OperationNames
 from graphql_app.response_cache import ResponseCache
 from graphql_app.rest import rest_routes
 from graphql_app.services.scoring_pool import ScoringPool
+from graphql_app.services.webhooks import WebhookPolicy
 from graphql_app.settings import Settings, load_settings
 from graphql_app.web import graphiql, health
 from graphql_app.web.body_limit import BodySizeLimit
@@ -130,6 +131,7 @@ def create_app(
                 concurrency=settings.worker_concurrency,
                 heartbeat_timeout=settings.worker_heartbeat_seconds,
                 trace_jobs=settings.tracing,
+                webhooks=WebhookPolicy.from_settings(settings),
             )
             worker_task = asyncio.create_task(worker.run(), name="computation-worker")
             cleanup.push_async_callback(_stop_worker, worker, worker_task)

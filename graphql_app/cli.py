@@ -108,6 +108,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from graphql_app.db.setup import DatabaseSetupError, migrate, resolve_database_url
     from graphql_app.jobs.schedules import reminder_scheduler
     from graphql_app.jobs.worker import ComputationWorker
+    from graphql_app.services.webhooks import WebhookPolicy
 
     settings = load_settings()
     if settings.tracing:
@@ -136,6 +137,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             heartbeat_timeout=settings.worker_heartbeat_seconds,
             trace_jobs=settings.tracing,
+            webhooks=WebhookPolicy.from_settings(settings),
         )
         scheduler = reminder_scheduler(db, Clock(), settings)
         loop = asyncio.get_running_loop()

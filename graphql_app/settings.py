@@ -86,6 +86,12 @@ class Settings:
     tracing: bool = False
     #: How long `POST /api/grants/matches/calculate` waits for its computation before answering 504.
     rest_calculate_timeout_seconds: float = 120.0
+    #: Webhooks may target loopback hosts, over plain http:// too (development and tests only; docs/webhooks.md).
+    webhook_allow_loopback: bool = False
+    #: Delivery attempts of one webhook event before it is given up (FAILED).
+    webhook_max_attempts: int = 6
+    #: Wait before the first retry; retry n waits base·4^(n-1).
+    webhook_retry_base_seconds: float = 30.0
 
     @property
     def preloads_embedding_model(self) -> bool:
@@ -186,6 +192,9 @@ def load_settings() -> Settings:
         log_format=(env("MATCHGRAPH_LOG_FORMAT") or "text").strip().lower(),
         tracing=tracing_requested(os.environ),
         rest_calculate_timeout_seconds=float(env("MATCHGRAPH_REST_CALCULATE_TIMEOUT") or 120),
+        webhook_allow_loopback=_bool("MATCHGRAPH_WEBHOOK_ALLOW_LOOPBACK", False),
+        webhook_max_attempts=int(env("MATCHGRAPH_WEBHOOK_MAX_ATTEMPTS") or 6),
+        webhook_retry_base_seconds=float(env("MATCHGRAPH_WEBHOOK_RETRY_BASE_SECONDS") or 30),
     )
 
 

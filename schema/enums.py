@@ -132,3 +132,19 @@ class GrantAlertReason(enum.Enum):
     DEADLINE_APPROACHING = strawberry.enum_value(
         "DEADLINE_APPROACHING", description="A saved match's grant closes within the reminder window."
     )
+
+
+@strawberry.enum(description="An event a webhook can subscribe to (payloads in docs/webhooks.md).")
+class WebhookEvent(enum.Enum):
+    GRANT_ALERT = strawberry.enum_value("GRANT_ALERT", description="A company of the organisation got a grant alert.")
+    COMPUTATION_COMPLETED = strawberry.enum_value(
+        "COMPUTATION_COMPLETED",
+        description="A computation of the organisation reached SUCCEEDED, FAILED or CANCELLED.",
+    )
+
+
+@strawberry.enum(description="Where a webhook delivery is.")
+class WebhookDeliveryStatus(enum.Enum):
+    PENDING = strawberry.enum_value("PENDING", description="Not delivered yet; an attempt is queued.")
+    DELIVERED = strawberry.enum_value("DELIVERED", description="The endpoint answered with a 2xx status.")
+    FAILED = strawberry.enum_value("FAILED", description="Given up: attempts used up, or the URL is not allowed.")

@@ -16,6 +16,7 @@ from resolvers import grant_matches as match_resolvers
 from resolvers import grants as grant_resolvers
 from resolvers import job_matches as talent_resolvers
 from resolvers import viewer as viewer_resolvers
+from resolvers import webhooks as webhook_resolvers
 from schema.connections import Connection
 from schema.execution import MatchgraphExecutionContext
 from schema.extensions import DocumentCaches, ErrorCodes, MaskUnexpectedErrors, RequestGuard
@@ -33,6 +34,9 @@ from schema.types.member import Member
 from schema.types.organisation import Organisation
 from schema.types.placement import PlacementFeedback
 from schema.types.viewer import Viewer
+from schema.types.webhook import Webhook
+from schema.types.webhook_creation import WebhookCreation
+from schema.types.webhook_delivery import WebhookDelivery
 
 AUTHENTICATED = [IsAuthenticated]
 ORGANISATION = [IsAuthenticated, HasOrganisationRole]
@@ -137,6 +141,16 @@ class Query:
         resolver=computation_resolvers.computation,
         permission_classes=AUTHENTICATED,
         description="A computation you (or your organisation) started.",
+    )
+    webhooks: list[Webhook] = strawberry.field(
+        resolver=webhook_resolvers.webhooks,
+        permission_classes=ORGANISATION_ADMIN,
+        description="Your organisation's webhooks, oldest first (organisation admins).",
+    )
+    webhook_deliveries: Connection[WebhookDelivery] = strawberry.field(
+        resolver=webhook_resolvers.webhook_deliveries,
+        permission_classes=ORGANISATION_ADMIN,
+        description="One of your webhooks' delivery log, newest first (organisation admins).",
     )
 
 
@@ -257,6 +271,16 @@ class Mutation:
         resolver=talent_resolvers.submit_placement_feedback,
         permission_classes=AUTHENTICATED,
         description="Give feedback 30, 90 or 180 days after the placement start (member or organisation, once each).",
+    )
+    create_webhook: WebhookCreation = strawberry.field(
+        resolver=webhook_resolvers.create_webhook,
+        permission_classes=ORGANISATION_ADMIN,
+        description="Register an endpoint for events; the answer holds its signing secret, shown only this once.",
+    )
+    delete_webhook: strawberry.ID = strawberry.field(
+        resolver=webhook_resolvers.delete_webhook,
+        permission_classes=ORGANISATION_ADMIN,
+        description="Delete one of your webhooks and its delivery log; returns its id.",
     )
 
 

@@ -30,6 +30,7 @@ from graphql_app.db.engine import Database
 from graphql_app.db.setup import migrate
 from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.matching.embeddings import Embedder, load_embedder
+from graphql_app.services.webhooks import WebhookPolicy
 from graphql_app.settings import Settings
 
 logging.getLogger("pgserver").setLevel(logging.WARNING)
@@ -148,7 +149,14 @@ async def services(settings: Settings, clock: FixedClock, embedder: Embedder) ->
 @pytest.fixture
 async def worker(services: AppServices) -> AsyncIterator[ComputationWorker]:
     """A real queue worker on the test database, in the test's event loop."""
-    worker = ComputationWorker(services.db, services.clock, concurrency=4, heartbeat_timeout=5, dequeue_timeout=1)
+    worker = ComputationWorker(
+        services.db,
+        services.clock,
+        concurrency=4,
+        heartbeat_timeout=5,
+        dequeue_timeout=1,
+        webhooks=WebhookPolicy.from_settings(services.settings),
+    )
     task = asyncio.create_task(worker.run())
     yield worker
     worker.stop()

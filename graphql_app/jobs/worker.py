@@ -1,4 +1,4 @@
-"""The computation worker: consumes the PgQueuer queue and runs computations.
+"""The computation worker: consumes the PgQueuer queue, runs computations and delivers webhook events.
 
 Runs inside `matchgraph serve` by default, or alone as `matchgraph worker` on any number of machines pointed at
 the same database. PgQueuer heartbeats each picked job; a job whose worker died (e.g. SIGKILL) is picked again
@@ -20,7 +20,9 @@ from pgqueuer.models import Job
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
 from graphql_app.jobs.queue import COMPUTATION_ENTRYPOINT
+from graphql_app.jobs.webhook_delivery import WebhookDeliverer
 from graphql_app.services.computations import is_transient, run_computation
+from graphql_app.services.webhooks import WEBHOOK_DELIVERY_ENTRYPOINT, WebhookPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ MAX_JOB_ATTEMPTS = 5
 
 
 class ComputationWorker:
-    """Consumes computation jobs until :meth:`stop`."""
+    """Consumes computation and webhook delivery jobs until :meth:`stop`."""
 
     def __init__(
         self,
@@ -40,8 +42,10 @@ class ComputationWorker:
         heartbeat_timeout: float = 30.0,
         dequeue_timeout: float = 5.0,
         trace_jobs: bool = False,
+        webhooks: WebhookPolicy | None = None,
     ) -> None:
-        """``trace_jobs``: a span per job (graphql_app.tracing), for processes with tracing on."""
+        """``trace_jobs``: a span per job (graphql_app.tracing), for processes with tracing on. ``webhooks``: how
+        deliveries are made (the processes pass ``WebhookPolicy.from_settings``; default: the documented defaults)."""
         self.db = db
         self.clock = clock
         self.concurrency = concurrency
@@ -51,6 +55,7 @@ class ComputationWorker:
         self._qm: QueueManager | None = None
         self.completed = 0
         self.trace_jobs = trace_jobs
+        self.webhooks = WebhookDeliverer(db, webhooks or WebhookPolicy())
 
     async def handle(self, job: Job) -> None:
         if not self.trace_jobs:
@@ -73,6 +78,17 @@ class ComputationWorker:
         self.completed += 1
         logger.info("computation %s finished: %s", computation_id, status)
 
+    async def handle_webhook_delivery(self, job: Job) -> None:
+        delivery_id = uuid.UUID((job.payload or b"").decode())
+        try:
+            await self.webhooks.deliver(delivery_id)
+        except Exception as exc:
+            # A database failure before the attempt was recorded: put the job back (the endpoint may then get
+            # the same delivery twice; receivers deduplicate by X-Matchgraph-Delivery).
+            if is_transient(exc) and job.attempts < MAX_JOB_ATTEMPTS:
+                raise RetryRequested(delay=timedelta(seconds=2**job.attempts), reason=repr(exc)) from exc
+            raise
+
     async def run(self) -> None:
         """Consume jobs; reconnect with backoff when the connection fails."""
         delay = 0.5
@@ -82,6 +98,7 @@ class ComputationWorker:
                 conn = await self.db.connect("matchgraph-worker")
                 self._qm = QueueManager(Queries(AsyncpgDriver(conn)))
                 self._qm.entrypoint(COMPUTATION_ENTRYPOINT, concurrency_limit=0)(self.handle)
+                self._qm.entrypoint(WEBHOOK_DELIVERY_ENTRYPOINT, concurrency_limit=0)(self.handle_webhook_delivery)
                 if self._stopping.is_set():
                     break
                 delay = 0.5

@@ -19,8 +19,9 @@ from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
 from graphql_app.errors import not_found
-from graphql_app.jobs.events import notify_computation_changed
+from graphql_app.jobs.events import TERMINAL_STATUSES, notify_computation_changed
 from graphql_app.jobs.queue import enqueue_computation
+from graphql_app.services.webhooks import computation_completed_event, queue_webhook_events
 
 GRANT_MATCHES = "GRANT_MATCHES"
 GRANT_FANOUT = "GRANT_FANOUT"
@@ -82,6 +83,7 @@ async def set_computation_state(
 
     With ``run_attempt`` (a worker's run), only while the computation is still RUNNING that attempt: otherwise
     (cancelled, or retried and run again) raise :class:`RunSuperseded`, so the caller's transaction rolls back.
+    A change to SUCCEEDED, FAILED or CANCELLED also queues the tenant's COMPUTATION_COMPLETED webhooks.
     """
     query = update(computations).where(computations.c.id == computation_id)
     if run_attempt is not None:
@@ -92,4 +94,6 @@ async def set_computation_state(
             raise RunSuperseded(computation_id)
         raise LookupError(f"computation {computation_id} does not exist")
     await notify_computation_changed(conn, row)
+    if "status" in values and row.status in TERMINAL_STATUSES:
+        await queue_webhook_events(conn, [computation_completed_event(row)])
     return row

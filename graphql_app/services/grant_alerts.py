@@ -29,9 +29,7 @@ from graphql_app.errors import BadUserInput, not_found
 from graphql_app.jobs.events import ComputationEventHub, notify_grant_alerts
 from graphql_app.matching.alerts import DEADLINE_APPROACHING, GRANT_CHANGED, AlertSettings
 from graphql_app.services.computation_events import next_event
-from graphql_app.services.webhooks import WebhookEvent, queue_webhook_events
-
-GRANT_ALERT_EVENT = "GRANT_ALERT"
+from graphql_app.services.webhooks import GRANT_ALERT, WebhookEvent, queue_webhook_events
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ async def _webhook_events(conn: AsyncConnection, raised: list[Row]) -> list[Webh
     return [
         WebhookEvent(
             row.tenant_id,
-            GRANT_ALERT_EVENT,
+            GRANT_ALERT,
             {
                 "alert": {
                     "id": str(row.id),
