@@ -66,7 +66,11 @@ class WebhookDeliverer:
         except WebhookHostUnresolved as exc:
             outcome = AttemptOutcome(error=f"Not sent: {exc.message}")
         else:
-            outcome = await self.send(resolved, attempt)
+            try:
+                outcome = await self.send(resolved, attempt)
+            except Exception as exc:  # unforeseen: still recorded, and retried like any failed attempt
+                logger.exception("webhook delivery %s attempt %d failed unexpectedly", delivery_id, attempt.number)
+                outcome = AttemptOutcome(error=f"Not sent: internal error ({type(exc).__name__}).")
         status = await record_delivery_attempt(self.db, attempt, outcome, self.policy)
         logger.info(
             "webhook delivery %s attempt %d: %s (%s)",

@@ -534,3 +534,33 @@ async def test_https_goes_to_the_checked_address_with_the_host_name_for_tls_and_
         assert len(receiver.requests) == 1
     finally:
         await receiver.__aexit__()
+
+
+class BrokenDeliverer(WebhookDeliverer):
+    """Fault injection: sending fails with an error no handler foresaw."""
+
+    async def send(self, resolved, attempt):
+        raise RuntimeError("unforeseen")
+
+
+async def test_an_unforeseen_error_while_sending_is_recorded_and_the_delivery_retried(services):
+    """No worker runs here: the test makes the attempts itself."""
+    async with Receiver(200) as receiver:
+        async with services.db.transaction() as conn:
+            await conn.execute(
+                webhooks.insert().values(
+                    tenant_id="tenant-a", url=receiver.url, events=["GRANT_ALERT"], secret="s" * 43, created_by="test"
+                )
+            )
+        assert await queue_grant_alert(services) == 1
+        async with services.db.reader() as conn:
+            delivery_id = await conn.scalar(select(webhook_deliveries.c.id))
+        policy = WebhookPolicy.from_settings(services.settings)
+        assert await BrokenDeliverer(services.db, policy).deliver(delivery_id) == "PENDING"
+        async with services.db.reader() as conn:
+            row = (await conn.execute(select(webhook_deliveries))).one()
+        assert row.attempts == 1 and row.last_error == "Not sent: internal error (RuntimeError)."
+        assert row.next_attempt_at is not None and receiver.requests == []
+        await asyncio.sleep(RETRY_BASE_SECONDS + 0.1)
+        assert await WebhookDeliverer(services.db, policy).deliver(delivery_id) == "DELIVERED"
+    assert len(receiver.requests) == 1
