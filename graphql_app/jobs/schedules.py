@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 
+from croniter import croniter
 from pgqueuer import Queries
 from pgqueuer.db import AsyncpgDriver
 from pgqueuer.models import Schedule
@@ -31,6 +32,12 @@ class ReminderScheduler:
     goes away."""
 
     def __init__(self, db: Database, clock: Clock, *, days: int, expression: str) -> None:
+        """Raises ValueError for an ``expression`` that is not a cron expression (a setting's mistake: the
+        process does not start, rather than never reminding)."""
+        if not croniter.is_valid(expression):
+            raise ValueError(f"MATCHGRAPH_DEADLINE_REMINDER_SCHEDULE {expression!r} is not a cron expression.")
+        if days < 0:
+            raise ValueError(f"MATCHGRAPH_DEADLINE_REMINDER_DAYS must not be negative; got {days}.")
         self.db = db
         self.clock = clock
         self.days = days
