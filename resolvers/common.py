@@ -11,7 +11,7 @@ import strawberry
 
 from graphql_app import validation
 from graphql_app.services.pages import OffsetPage
-from schema.connections import Connection, build_connection
+from schema.connections import Connection, page_connection
 
 
 def input_fields(data: Any) -> dict[str, Any]:
@@ -35,10 +35,4 @@ def _plain(value: Any, name: str) -> Any:
 
 def offset_connection(page: OffsetPage, to_node: Callable[[Any], Any]) -> Connection:
     """A Connection of an offset-paged list."""
-    return build_connection(
-        [to_node(row) for row in page.rows],
-        page.cursors,
-        total_count=page.total_count,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-    )
+    return page_connection(page, [to_node(row) for row in page.rows])

@@ -18,7 +18,7 @@ from graphql_app.services.grant_match_pages import (
 )
 from graphql_app.services.pages import MatchCursor, PageRequest
 from graphql_app.services.scoring_pool import compute_live_page
-from schema.connections import Connection, build_connection
+from schema.connections import Connection, page_connection
 from schema.enums import GrantMatchAction, GrantMatchStatus
 from schema.types.computation import Computation
 from schema.types.grant_match import GrantMatch, grant_match_connection
@@ -97,13 +97,7 @@ async def live_grant_matches(
         after,
         info.context.clock.now(),
     )
-    return build_connection(
-        [LiveGrantMatch.from_computed(m) for m in page.matches],
-        page.cursors,
-        total_count=page.total_count,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-    )
+    return page_connection(page, [LiveGrantMatch.from_computed(m) for m in page.matches])
 
 
 @strawberry.type(description="What `refreshGrantMatches` computed (and stored, when asked to).")

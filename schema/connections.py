@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -43,4 +43,16 @@ def build_connection(
             end_cursor=cursors[-1] if cursors else None,
         ),
         total_count=total_count,
+    )
+
+
+def page_connection(page: Any, nodes: list, cursors: list[str] | None = None) -> Connection:
+    """A Connection of one page of a service's list: ``page`` has ``total_count``, ``has_next_page``,
+    ``has_previous_page`` and, unless ``cursors`` are given, ``cursors``."""
+    return build_connection(
+        nodes,
+        page.cursors if cursors is None else cursors,
+        total_count=page.total_count,
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
     )

@@ -154,7 +154,7 @@ async def worker(services: AppServices) -> AsyncIterator[ComputationWorker]:
         services.clock,
         concurrency=4,
         heartbeat_timeout=5,
-        dequeue_timeout=1,
+        dequeue_timeout=0.5,  # delayed jobs (webhook retries) are picked at the latest this long after they are due
         webhooks=WebhookPolicy.from_settings(services.settings),
     )
     task = asyncio.create_task(worker.run())

@@ -7,8 +7,6 @@ workers raise each round of reminders once; the reminders themselves are once pe
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from croniter import croniter
@@ -19,6 +17,7 @@ from pgqueuer.sm import SchedulerManager
 
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
+from graphql_app.jobs.reconnecting import ReconnectingManager
 from graphql_app.services.grant_alerts import raise_deadline_reminders
 from graphql_app.settings import Settings
 
@@ -27,9 +26,11 @@ logger = logging.getLogger(__name__)
 DEADLINE_REMINDERS = "matchgraph.deadline_reminders"
 
 
-class ReminderScheduler:
+class ReminderScheduler(ReconnectingManager):
     """Raises deadline reminders on a cron ``expression`` until :meth:`stop`; reconnects when the database
     goes away."""
+
+    connection_name = "matchgraph-scheduler"
 
     def __init__(self, db: Database, clock: Clock, *, days: int, expression: str) -> None:
         """Raises ValueError for an ``expression`` that is not a cron expression (a setting's mistake: the
@@ -38,13 +39,11 @@ class ReminderScheduler:
             raise ValueError(f"MATCHGRAPH_DEADLINE_REMINDER_SCHEDULE {expression!r} is not a cron expression.")
         if days < 0:
             raise ValueError(f"MATCHGRAPH_DEADLINE_REMINDER_DAYS must not be negative; got {days}.")
-        self.db = db
+        super().__init__(db)
         self.clock = clock
         self.days = days
         self.expression = expression
         self.rounds = 0
-        self._stopping = asyncio.Event()
-        self._sm: SchedulerManager | None = None
 
     async def remind(self, schedule: Schedule | None = None) -> int:
         """One round: raise the reminders due now; returns how many were raised."""
@@ -54,36 +53,13 @@ class ReminderScheduler:
             logger.info("raised %d deadline reminders", raised)
         return raised
 
-    async def run(self) -> None:
-        delay = 0.5
-        while not self._stopping.is_set():
-            conn = None
-            try:
-                conn = await self.db.connect("matchgraph-scheduler")
-                self._sm = SchedulerManager(Queries(AsyncpgDriver(conn)))
-                self._sm.schedule(DEADLINE_REMINDERS, self.expression)(self.remind)
-                if self._stopping.is_set():
-                    break
-                delay = 0.5
-                await self._sm.run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning("scheduler stopped (%r); restarting in %.1fs", exc, delay)
-            finally:
-                self._sm = None
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
-            if not self._stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
-                delay = min(delay * 2, 10.0)
+    def build(self, conn) -> SchedulerManager:
+        manager = SchedulerManager(Queries(AsyncpgDriver(conn)))
+        manager.schedule(DEADLINE_REMINDERS, self.expression)(self.remind)
+        return manager
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._sm is not None:
-            self._sm.shutdown.set()
+    async def run_manager(self, manager: SchedulerManager) -> None:
+        await manager.run()
 
 
 def reminder_scheduler(db: Database, clock: Clock, settings: Settings) -> ReminderScheduler:

@@ -7,8 +7,6 @@ once its heartbeat is older than ``heartbeat_timeout``. The worker reconnects wh
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from datetime import timedelta
@@ -20,6 +18,7 @@ from pgqueuer.models import Job
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
 from graphql_app.jobs.queue import COMPUTATION_ENTRYPOINT
+from graphql_app.jobs.reconnecting import ReconnectingManager
 from graphql_app.jobs.webhook_delivery import WebhookDeliverer
 from graphql_app.services.computations import is_transient, run_computation
 from graphql_app.services.webhooks import WEBHOOK_DELIVERY_ENTRYPOINT, WebhookPolicy
@@ -30,8 +29,10 @@ logger = logging.getLogger(__name__)
 MAX_JOB_ATTEMPTS = 5
 
 
-class ComputationWorker:
+class ComputationWorker(ReconnectingManager):
     """Consumes computation and webhook delivery jobs until :meth:`stop`."""
+
+    connection_name = "matchgraph-worker"
 
     def __init__(
         self,
@@ -46,13 +47,11 @@ class ComputationWorker:
     ) -> None:
         """``trace_jobs``: a span per job (graphql_app.tracing), for processes with tracing on. ``webhooks``: how
         deliveries are made (the processes pass ``WebhookPolicy.from_settings``; default: the documented defaults)."""
-        self.db = db
+        super().__init__(db)
         self.clock = clock
         self.concurrency = concurrency
         self.heartbeat_timeout = timedelta(seconds=heartbeat_timeout)
         self.dequeue_timeout = timedelta(seconds=dequeue_timeout)
-        self._stopping = asyncio.Event()
-        self._qm: QueueManager | None = None
         self.completed = 0
         self.trace_jobs = trace_jobs
         self.webhooks = WebhookDeliverer(db, webhooks or WebhookPolicy())
@@ -89,41 +88,17 @@ class ComputationWorker:
                 raise RetryRequested(delay=timedelta(seconds=2**job.attempts), reason=repr(exc)) from exc
             raise
 
-    async def run(self) -> None:
-        """Consume jobs; reconnect with backoff when the connection fails."""
-        delay = 0.5
-        while not self._stopping.is_set():
-            conn = None
-            try:
-                conn = await self.db.connect("matchgraph-worker")
-                self._qm = QueueManager(Queries(AsyncpgDriver(conn)))
-                self._qm.entrypoint(COMPUTATION_ENTRYPOINT, concurrency_limit=0)(self.handle)
-                self._qm.entrypoint(WEBHOOK_DELIVERY_ENTRYPOINT, concurrency_limit=0)(self.handle_webhook_delivery)
-                if self._stopping.is_set():
-                    break
-                delay = 0.5
-                await self._qm.run(
-                    dequeue_timeout=self.dequeue_timeout,
-                    batch_size=max(1, self.concurrency // 2),
-                    max_concurrent_tasks=max(2, self.concurrency),
-                    heartbeat_timeout=self.heartbeat_timeout,
-                    shutdown_on_listener_failure=True,
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning("computation worker stopped (%r); restarting in %.1fs", exc, delay)
-            finally:
-                self._qm = None
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
-            if not self._stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
-                delay = min(delay * 2, 10.0)
+    def build(self, conn) -> QueueManager:
+        manager = QueueManager(Queries(AsyncpgDriver(conn)))
+        manager.entrypoint(COMPUTATION_ENTRYPOINT, concurrency_limit=0)(self.handle)
+        manager.entrypoint(WEBHOOK_DELIVERY_ENTRYPOINT, concurrency_limit=0)(self.handle_webhook_delivery)
+        return manager
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._qm is not None:
-            self._qm.shutdown.set()
+    async def run_manager(self, manager: QueueManager) -> None:
+        await manager.run(
+            dequeue_timeout=self.dequeue_timeout,
+            batch_size=max(1, self.concurrency // 2),
+            max_concurrent_tasks=max(2, self.concurrency),
+            heartbeat_timeout=self.heartbeat_timeout,
+            shutdown_on_listener_failure=True,
+        )

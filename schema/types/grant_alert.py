@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from graphql_app.services.grant_alerts import AlertPage, AlertUpdate, AlertWithGrant
-from schema.connections import Connection, build_connection
+from schema.connections import Connection, page_connection
 from schema.enums import GrantAlertReason
 from schema.types.grant import Grant
 
@@ -52,13 +52,7 @@ class GrantAlert:
 
 
 def grant_alert_connection(page: AlertPage) -> Connection[GrantAlert]:
-    return build_connection(
-        [GrantAlert.from_item(item) for item in page.items],
-        page.cursors,
-        total_count=page.total_count,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-    )
+    return page_connection(page, [GrantAlert.from_item(item) for item in page.items])
 
 
 @strawberry.type(description="What `grantAlerts` subscribers receive: the unread count, and the alert just raised.")

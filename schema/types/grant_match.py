@@ -10,7 +10,7 @@ from sqlalchemy.engine import Row
 from strawberry.types import Info
 
 from graphql_app.services.pages import MatchCursor, MatchPage
-from schema.connections import Connection, build_connection
+from schema.connections import Connection, page_connection
 from schema.types.grant import Grant
 from schema.types.grant_match_scores import GrantMatchScores
 from schema.types.match import Match
@@ -57,10 +57,8 @@ class GrantMatch(Match, GrantMatchScores):
 
 
 def grant_match_connection(page: MatchPage) -> Connection[GrantMatch]:
-    return build_connection(
+    return page_connection(
+        page,
         [GrantMatch.from_row(row) for row in page.rows],
         [MatchCursor(row.score, row.id).encode() for row in page.rows],
-        total_count=page.total_count,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
     )

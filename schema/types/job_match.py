@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from graphql_app.matching.belonging import component_level
 from graphql_app.services.pages import MatchCursor, MatchPage
-from schema.connections import Connection, build_connection
+from schema.connections import Connection, page_connection
 from schema.enums import ComponentLevel, JobMatchStatus, MemberInterest, QualityTier
 from schema.permissions import IsPlatformAdmin
 from schema.types.computation import Computation
@@ -100,12 +100,10 @@ class JobMatch(Match):
 
 
 def job_match_connection(page: MatchPage) -> Connection[JobMatch]:
-    return build_connection(
+    return page_connection(
+        page,
         [JobMatch.from_row(row) for row in page.rows],
         [MatchCursor(row.belonging_probability, row.id).encode() for row in page.rows],
-        total_count=page.total_count,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
     )
 
 

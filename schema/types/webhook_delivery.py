@@ -8,7 +8,7 @@ import strawberry
 from sqlalchemy.engine import Row
 
 from graphql_app.services.webhooks import DeliveryPage
-from schema.connections import Connection, build_connection
+from schema.connections import Connection, page_connection
 from schema.enums import WebhookDeliveryStatus, WebhookEvent
 
 
@@ -43,10 +43,4 @@ class WebhookDelivery:
 
 def delivery_connection(page: DeliveryPage) -> Connection[WebhookDelivery]:
     """A Connection of a page of the delivery log."""
-    return build_connection(
-        [WebhookDelivery.from_row(row) for row in page.rows],
-        page.cursors,
-        total_count=page.total_count,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-    )
+    return page_connection(page, [WebhookDelivery.from_row(row) for row in page.rows])

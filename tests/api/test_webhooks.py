@@ -13,7 +13,6 @@ import ipaddress
 import json
 import ssl
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -23,7 +22,6 @@ from graphql_app.context import AppServices
 from graphql_app.db.engine import count_statements
 from graphql_app.db.models import webhook_deliveries, webhooks
 from graphql_app.jobs.webhook_delivery import WebhookDeliverer
-from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.services.webhooks import (
     GRANT_ALERT,
     WEBHOOK_DELIVERY_ENTRYPOINT,
@@ -67,23 +65,6 @@ def settings(settings):
         webhook_max_attempts=MAX_ATTEMPTS,
         webhook_retry_base_seconds=RETRY_BASE_SECONDS,
     )
-
-
-@pytest.fixture
-async def worker(services: AppServices) -> AsyncIterator[ComputationWorker]:
-    """The real queue worker, delivering with this module's settings."""
-    worker = ComputationWorker(
-        services.db,
-        services.clock,
-        concurrency=4,
-        heartbeat_timeout=5,
-        dequeue_timeout=0.5,
-        webhooks=WebhookPolicy.from_settings(services.settings),
-    )
-    task = asyncio.create_task(worker.run())
-    yield worker
-    worker.stop()
-    await asyncio.wait_for(task, 15)
 
 
 @dataclasses.dataclass
