@@ -145,25 +145,22 @@ class ComputationEventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[ComputationEvent]]:
-        """A queue receiving every event from now on, until the block exits."""
-        queue: asyncio.Queue[ComputationEvent] = asyncio.Queue(self.queue_size)
-        self._subscribers.add(queue)
-        try:
-            yield queue
-        finally:
-            self._subscribers.discard(queue)
+    def subscribe(self) -> contextlib.AbstractAsyncContextManager[asyncio.Queue[ComputationEvent]]:
+        """A queue receiving every computation event from now on, until the block exits."""
+        return self._subscription(self._subscribers)
+
+    def subscribe_alerts(self) -> contextlib.AbstractAsyncContextManager[asyncio.Queue[GrantAlertNotice]]:
+        """A queue receiving every grant alert notice from now on, until the block exits."""
+        return self._subscription(self._alert_subscribers)
 
     @contextlib.asynccontextmanager
-    async def subscribe_alerts(self) -> AsyncIterator[asyncio.Queue[GrantAlertNotice]]:
-        """A queue receiving every grant alert notice from now on, until the block exits."""
-        queue: asyncio.Queue[GrantAlertNotice] = asyncio.Queue(self.queue_size)
-        self._alert_subscribers.add(queue)
+    async def _subscription(self, subscribers: set[asyncio.Queue[T]]) -> AsyncIterator[asyncio.Queue[T]]:
+        queue: asyncio.Queue[T] = asyncio.Queue(self.queue_size)
+        subscribers.add(queue)
         try:
             yield queue
         finally:
-            self._alert_subscribers.discard(queue)
+            subscribers.discard(queue)
 
     def publish(self, event: ComputationEvent) -> None:
         _publish(self._subscribers, event, RESYNC)
