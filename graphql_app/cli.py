@@ -140,10 +140,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
             webhooks=WebhookPolicy.from_settings(settings),
         )
         scheduler = reminder_scheduler(db, Clock(), settings)
+
+        def stop() -> None:
+            worker.stop()
+            scheduler.stop()
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, worker.stop)
-            loop.add_signal_handler(sig, scheduler.stop)
+            loop.add_signal_handler(sig, stop)  # one handler per signal: a second call would replace the first
         supervisor = None
         if settings.embedded:
             from graphql_app.db.embedded import embedded_server, supervise
