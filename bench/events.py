@@ -40,7 +40,8 @@ from bench.common import (
 )
 from bench.frontend_page import matchgraph_command
 from graphql_app.auth import mint_token
-from graphql_app.jobs.events import CHANNEL, ComputationEventHub
+from graphql_app.db.notifications import CHANNEL
+from graphql_app.jobs.events import ComputationEventHub
 from graphql_app.settings import Settings
 
 TENANT = "bench-tenant"

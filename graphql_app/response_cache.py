@@ -28,7 +28,7 @@ from typing import Any
 from graphql import OperationDefinitionNode, parse
 
 from graphql_app.auth import Principal
-from graphql_app.jobs.events import CHANGES_CHANNEL
+from graphql_app.db.notifications import CHANGES_CHANNEL
 from graphql_app.metrics import RESPONSE_CACHE_LOOKUPS
 
 __all__ = ["CHANGES_CHANNEL", "ResponseCache", "operation_kind"]

@@ -17,7 +17,7 @@ from pgqueuer.models import Job
 
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
-from graphql_app.jobs.queue import COMPUTATION_ENTRYPOINT
+from graphql_app.db.queue import COMPUTATION_ENTRYPOINT
 from graphql_app.jobs.reconnecting import ReconnectingManager
 from graphql_app.jobs.webhook_delivery import WebhookDeliverer
 from graphql_app.services.computations import is_transient, run_computation

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Row
 
 from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
-from graphql_app.jobs.queue import COMPUTATION_ENTRYPOINT, enqueue_computation
+from graphql_app.db.queue import COMPUTATION_ENTRYPOINT, enqueue_computation
 from graphql_app.services.computation_records import set_computation_state
 
 STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")

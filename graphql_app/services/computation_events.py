@@ -13,7 +13,7 @@ from sqlalchemy.engine import Row
 from graphql_app import access, metrics
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
-from graphql_app.jobs.events import TERMINAL_STATUSES, ComputationEventHub
+from graphql_app.db.notifications import TERMINAL_STATUSES, Notifications
 from graphql_app.services.computation_records import get_computation, load_computation
 
 
@@ -31,7 +31,7 @@ async def next_event(events: asyncio.Queue, viewer: Principal):
 
 
 async def follow_computation(
-    db: Database, hub: ComputationEventHub, viewer: Principal, computation_id: uuid.UUID
+    db: Database, hub: Notifications, viewer: Principal, computation_id: uuid.UUID
 ) -> AsyncIterator[Row]:
     """The computation's current state, then each change, until a terminal state (NOT_FOUND if not visible)."""
     # Subscribe before reading, so a change committed in between is not missed.
@@ -55,7 +55,7 @@ async def follow_computation(
                 yield row
 
 
-async def completed_computations(db: Database, hub: ComputationEventHub, viewer: Principal) -> AsyncIterator[Row]:
+async def completed_computations(db: Database, hub: Notifications, viewer: Principal) -> AsyncIterator[Row]:
     """Every computation the viewer may see (``access.computation_visible``), as it finishes."""
     async with hub.subscribe() as events:
         while True:

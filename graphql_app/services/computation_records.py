@@ -2,7 +2,7 @@
 
 A computation moves QUEUED → RUNNING → SUCCEEDED | FAILED; an operator may cancel a QUEUED or RUNNING one
 (CANCELLED) and retry a FAILED or CANCELLED one (QUEUED again): :mod:`graphql_app.services.computation_admin`.
-Every change is committed together with a NOTIFY (`graphql_app.jobs.events`), so subscribers hear of it exactly
+Every change is committed together with a NOTIFY (`graphql_app.db.notifications`), so subscribers hear of it exactly
 when it becomes visible. Running them is :mod:`graphql_app.services.computations`.
 """
 
@@ -18,9 +18,9 @@ from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
+from graphql_app.db.notifications import TERMINAL_STATUSES, notify_computation_changed
+from graphql_app.db.queue import enqueue_computation
 from graphql_app.errors import not_found
-from graphql_app.jobs.events import TERMINAL_STATUSES, notify_computation_changed
-from graphql_app.jobs.queue import enqueue_computation
 from graphql_app.services.webhooks import computation_completed_event, queue_webhook_events
 
 GRANT_MATCHES = "GRANT_MATCHES"

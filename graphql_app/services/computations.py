@@ -24,7 +24,7 @@ from graphql_app import metrics
 from graphql_app.clock import Clock
 from graphql_app.db.engine import Database
 from graphql_app.db.models import computations
-from graphql_app.jobs.events import TERMINAL_STATUSES
+from graphql_app.db.notifications import TERMINAL_STATUSES
 from graphql_app.services import job_match_scoring
 from graphql_app.services.computation_records import (
     GRANT_FANOUT,

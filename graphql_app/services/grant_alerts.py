@@ -25,8 +25,8 @@ from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.db.models import companies, grant_alerts, grant_matches, grants
+from graphql_app.db.notifications import Notifications, notify_grant_alerts
 from graphql_app.errors import BadUserInput, not_found
-from graphql_app.jobs.events import ComputationEventHub, notify_grant_alerts
 from graphql_app.matching.alerts import DEADLINE_APPROACHING, GRANT_CHANGED, AlertSettings
 from graphql_app.services.computation_events import next_event
 from graphql_app.services.webhooks import GRANT_ALERT, WebhookEvent, queue_webhook_events
@@ -300,7 +300,7 @@ async def _alerts_after(db: Database, company_id: uuid.UUID, sequence: int) -> t
 
 
 async def follow_alerts(
-    db: Database, hub: ComputationEventHub, viewer: Principal, company_id: uuid.UUID
+    db: Database, hub: Notifications, viewer: Principal, company_id: uuid.UUID
 ) -> AsyncIterator[AlertUpdate]:
     """The company's unread count first, then each alert as it is raised (with the new count) and each change
     of the count (alerts read elsewhere), until the viewer's token expires. NOT_FOUND for a company the viewer

@@ -28,8 +28,8 @@ from sqlalchemy.dialects.postgresql import insert
 
 from graphql_app.db.engine import Database
 from graphql_app.db.models import EmbeddingStaging, companies, grants, members, organisations
+from graphql_app.db.notifications import CHANGES_CHANNEL
 from graphql_app.db.setup import vector_dimension
-from graphql_app.jobs.events import CHANGES_CHANNEL
 from graphql_app.matching.embeddings import Embedder
 from graphql_app.services.catalogue import _company_embedding_text, _grant_embedding_text
 
