@@ -48,9 +48,9 @@ from bench.common import (
     markdown_table,
     ms_since,
     percentiles,
+    report,
     temp_embedded_database,
     utc_now,
-    write_results,
 )
 from bench.frontend_page import load_frontend_dataset, matchgraph_command
 
@@ -607,13 +607,12 @@ def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
     started = time.perf_counter()
     results = asyncio.run(run(cfg))
-    results["wall_s"] = round(time.perf_counter() - started, 1)
-    print(render_markdown(results))
-    print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
-    if not cfg.no_save:
-        name = cfg.save_as or ("abuse-quick" if cfg.quick else "abuse")
-        print(f"Results: {write_results(name, results)}")
-    print(f"(wall time {results['wall_s']} s)")
+    report(
+        results,
+        render_markdown,
+        started,
+        None if cfg.no_save else cfg.save_as or ("abuse-quick" if cfg.quick else "abuse"),
+    )
     return 0
 
 

@@ -152,6 +152,19 @@ def write_results(name: str, data: dict[str, Any], out_dir: Path = RESULTS_DIR) 
     return path
 
 
+def report(
+    results: dict[str, Any], render: Callable[[dict[str, Any]], str], started: float, results_name: str | None
+) -> None:
+    """How every benchmark ends: its wall time recorded, its figures and load averages printed, and the results
+    saved as ``bench/results/<results_name>-<date>.json`` (not when ``results_name`` is None)."""
+    results["wall_s"] = round(time.perf_counter() - started, 1)
+    print(render(results))
+    print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
+    if results_name is not None:
+        print(f"Results: {write_results(results_name, results)}")
+    print(f"(wall time {results['wall_s']} s)")
+
+
 # --- the database --------------------------------------------------------------------------------------------
 
 

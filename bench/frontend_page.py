@@ -44,12 +44,12 @@ from bench.common import (
     ms_since,
     percentiles,
     rebuild_grants_hnsw_index,
+    report,
     synthetic_match_rows,
     table_sizes,
     temp_embedded_database,
     utc_now,
     vacuum_analyze,
-    write_results,
 )
 from graphql_app.auth import mint_token
 from graphql_app.demo.dataset import generate_demo_companies, generate_demo_grants
@@ -442,12 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     results = asyncio.run(run(args))
-    results["wall_s"] = round(time.perf_counter() - started, 1)
-    print(render_markdown(results))
-    print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
-    if not args.no_save:
-        print(f"Results: {write_results('frontend_page', results)}")
-    print(f"(wall time {results['wall_s']} s)")
+    report(results, render_markdown, started, None if args.no_save else "frontend_page")
     return 0
 
 

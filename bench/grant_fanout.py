@@ -34,11 +34,11 @@ from bench.common import (
     copy_grants,
     drop_grants_hnsw_index,
     machine_info,
+    report,
     summary,
     temp_embedded_database,
     utc_now,
     vacuum_analyze,
-    write_results,
 )
 from graphql_app.clock import FixedClock
 from graphql_app.db.engine import Database
@@ -184,12 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     results = asyncio.run(run(args))
-    results["wall_s"] = round(time.perf_counter() - started, 1)
-    print(render_markdown(results))
-    print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
-    if not args.no_save:
-        print(f"Results: {write_results('grant_fanout', results)}")
-    print(f"(wall time {results['wall_s']} s)")
+    report(results, render_markdown, started, None if args.no_save else "grant_fanout")
     return 0
 
 

@@ -121,9 +121,9 @@ from bench.common import (
     machine_info,
     markdown_table,
     percentiles,
+    report,
     temp_embedded_database,
     utc_now,
-    write_results,
 )
 from bench.dataset import TalentSpec, hold_grants_open, load_talent_dataset
 from bench.frontend_page import (
@@ -2097,12 +2097,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\n*** RESPONSE MISMATCH: the servers answered differently; nothing was saved ***\n{exc}", file=sys.stderr
         )
         return 2
-    results["wall_s"] = round(time.perf_counter() - started, 1)
-    print(render_markdown(results))
-    print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
-    if not args.no_save:
-        print(f"Results: {write_results(args.results_name, results)}")
-    print(f"(wall time {results['wall_s']} s)")
+    report(results, render_markdown, started, None if args.no_save else args.results_name)
     return 1 if any(c["summary"][name]["errors"] for c in results["cells"] for name in c["runs"]) else 0
 
 

@@ -41,13 +41,13 @@ from bench.common import (
     ms_since,
     random_unit_vectors,
     rebuild_grants_hnsw_index,
+    report,
     summary,
     synthetic_match_rows,
     table_sizes,
     temp_embedded_database,
     utc_now,
     vacuum_analyze,
-    write_results,
 )
 from graphql_app.db.engine import Database
 from graphql_app.db.models import companies
@@ -661,12 +661,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     results = asyncio.run(run(args))
-    results["wall_s"] = round(time.perf_counter() - started, 1)
-    print(render_markdown(results))
-    print(f"Load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}.")
-    if not args.no_save:
-        print(f"Results: {write_results('scoring', results)}")
-    print(f"(wall time {results['wall_s']} s)")
+    report(results, render_markdown, started, None if args.no_save else "scoring")
     return 0
 
 
