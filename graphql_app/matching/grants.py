@@ -9,6 +9,7 @@ the summed peer signal come precomputed), ``score_grants_for_company`` scores th
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -107,22 +108,7 @@ class GrantCandidates:
         self.days_left = np.asarray(self.days_left, dtype=np.float64)
         self.peer_signal = np.asarray(self.peer_signal, dtype=np.float64)
         self.peers_saved = np.asarray(self.peers_saved, dtype=np.int64)
-        _check_columns(
-            self,
-            (
-                "cosine_similarity",
-                "countries",
-                "nace_codes",
-                "sizes",
-                "carbon_categories",
-                "certifications",
-                "taxonomy_objectives",
-                "is_carbon_focused",
-                "days_left",
-                "peer_signal",
-                "peers_saved",
-            ),
-        )
+        _check_columns(self)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -393,20 +379,7 @@ class CompanyCandidates:
         self.cosine_similarity = np.asarray(self.cosine_similarity, dtype=np.float64)
         self.peer_signal = np.asarray(self.peer_signal, dtype=np.float64)
         self.peers_saved = np.asarray(self.peers_saved, dtype=np.int64)
-        _check_columns(
-            self,
-            (
-                "cosine_similarity",
-                "countries",
-                "nace_codes",
-                "sizes",
-                "carbon_categories",
-                "certifications",
-                "taxonomy_objectives",
-                "peer_signal",
-                "peers_saved",
-            ),
-        )
+        _check_columns(self)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -692,10 +665,10 @@ __all__ = [
 ]
 
 
-def _check_columns(columns: Any, names: tuple[str, ...]) -> None:
-    """Every named column of a column-oriented candidate set has one entry per id."""
+def _check_columns(columns: Any) -> None:
+    """Every column (dataclass field) of a column-oriented candidate set has one entry per id."""
     n = len(columns.ids)
-    for name in names:
+    for name in (f.name for f in dataclasses.fields(columns)):
         length = len(getattr(columns, name))
         if length != n:
             raise ValueError(f"{type(columns).__name__}.{name} has {length} entries, expected {n}")
