@@ -48,7 +48,12 @@ from graphql_app.matching.grants import (
 from graphql_app.services.computation_records import GRANT_FANOUT, insert_computation
 from graphql_app.services.grant_alerts import NewAlert, raise_alerts, settings_of
 from graphql_app.services.grant_catalogue import microseconds_since_epoch, paused_gc
-from graphql_app.services.grant_matching import PEER_COUNT, SCORE_COLUMNS, STORED_MATCHES_PER_COMPANY
+from graphql_app.services.grant_matching import (
+    PEER_COUNT,
+    SCORE_COLUMNS,
+    STORED_MATCHES_PER_COMPANY,
+    match_score_values,
+)
 from graphql_app.services.runs import RunContext
 
 
@@ -64,15 +69,6 @@ def _column_from_json(column: str) -> str:
 
 #: Stored matches explained and written per chunk of this many (explaining overlaps the previous chunk's write).
 WRITE_CHUNK = 2_000
-#: Score columns of ``grant_matches`` and the score table's components they hold.
-_SCORE_COMPONENTS = (
-    ("score", "total"),
-    ("semantic_score", "semantic"),
-    ("rule_score", "rule"),
-    ("carbon_score", "carbon"),
-    ("collaborative_score", "collaborative"),
-    ("recency_score", "recency"),
-)
 
 #: One grant's matches written in one statement: the rows travel as one JSON document (``jsonb_to_recordset``),
 #: so 10,000 rows cost one round trip and no per-row parameter handling.
@@ -344,9 +340,7 @@ async def fan_out_grant(
                 {
                     "tenant_id": columns.tenants[rows[j]],
                     "company_id": str(candidates.ids[j]),
-                    **{column: float(getattr(scores, component)[j]) for column, component in _SCORE_COMPONENTS},
-                    "match_reasons": explanation.reasons,
-                    "score_breakdown": explanation.breakdown,
+                    **match_score_values(scores, j, explanation),
                 }
             )
         return orjson.dumps(values).decode()

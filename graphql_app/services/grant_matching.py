@@ -12,6 +12,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, Text, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -23,6 +24,7 @@ from graphql_app.db.models import companies, grant_matches, grants
 from graphql_app.matching.grants import (
     CompanyProfile,
     GrantCandidates,
+    GrantMatchExplanation,
     GrantScoreTable,
     explain_grant_match,
     rank_grant_matches,
@@ -153,20 +155,29 @@ class ComputedMatch:
     score_breakdown: dict
 
 
+#: The stored score columns and the score table's components they hold.
+SCORED_COMPONENTS = (
+    ("score", "total"),
+    ("semantic_score", "semantic"),
+    ("rule_score", "rule"),
+    ("carbon_score", "carbon"),
+    ("collaborative_score", "collaborative"),
+    ("recency_score", "recency"),
+)
+
+
+def match_score_values(scores: GrantScoreTable, index: int, explanation: GrantMatchExplanation) -> dict[str, Any]:
+    """The ``SCORE_COLUMNS`` values of entry ``index`` of a score table (either scoring direction)."""
+    return {
+        **{column: float(getattr(scores, component)[index]) for column, component in SCORED_COMPONENTS},
+        "match_reasons": list(explanation.reasons),
+        "score_breakdown": dict(explanation.breakdown),
+    }
+
+
 def computed_match(scored: ScoredCatalogue, index: int) -> ComputedMatch:
-    s = scored.scores
-    explanation = explain_grant_match(scored.profile, scored.candidates, s, index)
-    return ComputedMatch(
-        grant_id=scored.candidates.ids[index],
-        score=float(s.total[index]),
-        semantic_score=float(s.semantic[index]),
-        rule_score=float(s.rule[index]),
-        carbon_score=float(s.carbon[index]),
-        collaborative_score=float(s.collaborative[index]),
-        recency_score=float(s.recency[index]),
-        match_reasons=list(explanation.reasons),
-        score_breakdown=dict(explanation.breakdown),
-    )
+    explanation = explain_grant_match(scored.profile, scored.candidates, scored.scores, index)
+    return ComputedMatch(grant_id=scored.candidates.ids[index], **match_score_values(scored.scores, index, explanation))
 
 
 def listed_match_indices(scored: ScoredCatalogue, min_score: float = 0.0) -> list[int]:
