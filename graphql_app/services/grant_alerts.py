@@ -8,7 +8,6 @@ process re-read on commit, and queues webhook deliveries in the same transaction
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -278,6 +277,10 @@ async def update_alert_settings(db: Database, viewer: Principal, company_id: uui
 # --- following -----------------------------------------------------------------------------------------------
 
 
+#: Alerts a subscriber reads at a time after a notice (it reads again while reads come back full).
+ALERTS_PER_READ = 100
+
+
 @dataclass(frozen=True)
 class AlertUpdate:
     """What a subscriber is sent: the unread count, and the alert just raised (None for a count change)."""
@@ -293,7 +296,7 @@ async def _alerts_after(db: Database, company_id: uuid.UUID, sequence: int) -> t
                 select(grant_alerts)
                 .where(grant_alerts.c.company_id == company_id, grant_alerts.c.sequence > sequence)
                 .order_by(grant_alerts.c.sequence)
-                .limit(100)
+                .limit(ALERTS_PER_READ)
             )
         )
         return await _with_grants(conn, rows), await unread_count(conn, company_id)
@@ -323,14 +326,15 @@ async def follow_alerts(
                 return
             if not notice.resync and company_id not in notice.company_ids:
                 continue
-            while True:  # more than one page of alerts may have been raised at once
+            sent = False
+            while True:  # more than one read's worth of alerts may have been raised at once
                 items, new_count = await _alerts_after(db, company_id, last)
                 for item in items:
                     last = item.alert.sequence
+                    sent = True
                     yield AlertUpdate(new_count, item)
-                if len(items) < 100:
+                if len(items) < ALERTS_PER_READ:
                     break
-            if not items and new_count != count:
+            if not sent and new_count != count:
                 yield AlertUpdate(new_count, None)
             count = new_count
-            await asyncio.sleep(0)
