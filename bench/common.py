@@ -35,6 +35,8 @@ from graphql_app.db.embedded import ensure_database, socket_dir_of, start_embedd
 from graphql_app.db.models import EMBEDDING_DIMENSION
 from graphql_app.db.setup import migrate
 from graphql_app.demo.dataset import DemoCompany, DemoGrant
+from graphql_app.matching.breakdown import COMPONENTS, FIGURE_COUNT
+from graphql_app.matching.grants import CARBON_FOCUS_MULTIPLIER, COMPONENT_WEIGHTS
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 #: The grants' HNSW index: no query measured here uses it (scoring computes the exact cosine of every
@@ -334,7 +336,9 @@ MATCH_COLUMNS = (
     "collaborative_score",
     "recency_score",
     "match_reasons",
-    "score_breakdown",
+    "breakdown_figures",
+    "carbon_bonus_applied",
+    "days_left_at_scoring",
     "is_viewed",
     "is_saved",
     "is_dismissed",
@@ -470,20 +474,11 @@ def synthetic_match_rows(
     viewed = rng.random(n) < p_viewed
     saved = rng.random(n) < p_saved
     dismissed = (rng.random(n) < p_dismissed) & ~saved
+    figures = breakdown_figure_rows(np.round(comps[:, 1:], 6), rng.random((n, 6)), np.round(comps[:, 0], 6))
     rows = []
     for i, gid in enumerate(grant_ids):
         score, sem, rule, carbon, collab, rec = (round(float(x), 6) for x in comps[i])
         picks = rng.choice(len(_REASONS), size=int(rng.integers(2, 6)), replace=False)
-        breakdown = {
-            "components": {
-                "semantic": {"score": sem, "weight": 0.25},
-                "rule": {"score": rule, "weight": 0.3},
-                "carbon": {"score": carbon, "weight": 0.25},
-                "collaborative": {"score": collab, "weight": 0.1},
-                "recency": {"score": rec, "weight": 0.1},
-            },
-            "total": score,
-        }
         is_viewed = bool(viewed[i] or saved[i] or dismissed[i])
         rows.append(
             (
@@ -498,7 +493,9 @@ def synthetic_match_rows(
                 collab,
                 rec,
                 [_REASONS[j] for j in sorted(picks)],
-                json.dumps(breakdown),
+                figures[i],
+                False,
+                None,
                 is_viewed,
                 bool(saved[i]),
                 bool(dismissed[i]),
@@ -506,6 +503,24 @@ def synthetic_match_rows(
             )
         )
     return rows
+
+
+def breakdown_figure_rows(
+    components: np.ndarray, sub_scores: np.ndarray, total: np.ndarray, weighted_total: np.ndarray | None = None
+) -> list[list[float]]:
+    """Stored breakdown figures (``graphql_app.matching.breakdown.FIGURES`` order) of synthetic matches:
+    ``components`` n×5 (semantic, rule, carbon, collaborative, recency), ``sub_scores`` n×6, ``total`` n."""
+    weights = np.array([COMPONENT_WEIGHTS[name] for name in COMPONENTS])
+    n = len(total)
+    weighted = np.round(components @ weights, 6) if weighted_total is None else weighted_total
+    per_component = np.stack(
+        [components, np.broadcast_to(weights, (n, len(weights))), np.round(components * weights, 6)], axis=2
+    ).reshape(n, 3 * len(weights))
+    multiplier = np.full(n, CARBON_FOCUS_MULTIPLIER)
+    figures = np.column_stack([per_component, np.round(sub_scores, 6), weighted, multiplier, total])
+    if figures.shape[1] != FIGURE_COUNT:
+        raise ValueError(f"{figures.shape[1]} figures per match, expected {FIGURE_COUNT}")
+    return figures.tolist()
 
 
 async def copy_grant_matches(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:

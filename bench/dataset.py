@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import json
 import os
 import sys
@@ -70,6 +69,7 @@ from bench.common import (
     GRANTS_HNSW_DDL,
     GRANTS_HNSW_INDEX,
     MATCH_COLUMNS,
+    breakdown_figure_rows,
     copy_companies,
     copy_grants,
     markdown_table,
@@ -83,6 +83,7 @@ from graphql_app.db.setup import to_asyncpg_dsn
 from graphql_app.demo.dataset import generate_demo_companies, generate_demo_grants
 from graphql_app.demo.talent_dataset import FIRST, LAST, ORGANISATIONS, SKILLS, VALUES
 from graphql_app.matching.belonging import DEFAULT_BELONGING_WEIGHTS, QUALITY_TIER_THRESHOLDS
+from graphql_app.matching.breakdown import COMPONENTS
 from graphql_app.matching.grants import CARBON_FOCUS_MULTIPLIER, COMPONENT_WEIGHTS, HIGH_SEMANTIC_SIMILARITY
 from graphql_app.matching.traits import WORK_STYLE_TRAITS
 
@@ -231,25 +232,9 @@ def _deadline_reason(days: int | None) -> str:
     return f"Deadline in {days} day" + ("" if days == 1 else "s")
 
 
-#: Component scores are multiples of 1/SCORE_GRID, so their JSON text (and their contributions') is looked up.
+#: Component scores are multiples of 1/SCORE_GRID.
 SCORE_GRID = 10_000
-_COMPONENTS = ("semantic", "rule", "carbon", "collaborative", "recency")
-_WEIGHTS = tuple(COMPONENT_WEIGHTS[k] for k in _COMPONENTS)
-#: ``score_breakdown`` as ``explain_grant_match`` writes it, as a %-template (formatting beats json.dumps ~5x).
-_BREAKDOWN_TEMPLATE = (
-    '{"components": {'
-    + ", ".join(f'"{k}": {{"score": %s, "weight": {COMPONENT_WEIGHTS[k]}, "contribution": %s}}' for k in _COMPONENTS)
-    + f'}}, "weightedTotal": %r, "carbonBonusApplied": %s, "carbonBonusMultiplier": {CARBON_FOCUS_MULTIPLIER}, '
-    '"total": %r, "daysLeft": %s}'
-)
-
-
-@functools.cache
-def _score_texts() -> tuple[list[str], list[list[str]]]:
-    """JSON text of every grid score, and of its contribution (score × weight, rounded) per component."""
-    scores = [repr(k / SCORE_GRID) for k in range(SCORE_GRID + 1)]
-    contributions = [[repr(round(w * (k / SCORE_GRID), 6)) for k in range(SCORE_GRID + 1)] for w in _WEIGHTS]
-    return scores, contributions
+_WEIGHTS = tuple(COMPONENT_WEIGHTS[k] for k in COMPONENTS)
 
 
 def grant_match_records(
@@ -271,14 +256,10 @@ def grant_match_records(
     codes and carbon profile, the grant's deadline and the scores.
     """
     deadline_reasons = [_deadline_reason(d) for d in days_left]
-    days_json = ["null" if d is None else str(d) for d in days_left]
     viewed_at_pool = [now - timedelta(minutes=int(m)) for m in rng.integers(1, 60 * 24 * 30, size=1024)]
     saved_by = [""] + [f"Saved by {k} similar compan" + ("y" if k == 1 else "ies") for k in range(1, 6)]
     bonus_reason = f"Carbon-focused grant: {CARBON_FOCUS_MULTIPLIER}× bonus applied"
-    score_text, contribution_text = _score_texts()
-    c0, c1, c2, c3, c4 = contribution_text
     weights = np.array(_WEIGHTS)
-    template = _BREAKDOWN_TEMPLATE
     for start in range(0, len(companies), COMPANIES_PER_CHUNK):
         chunk = companies[start : start + COMPANIES_PER_CHUNK]
         chunk_facts = facts[start : start + COMPANIES_PER_CHUNK]
@@ -312,28 +293,19 @@ def grant_match_records(
         high_semantic = (comps[:, 0] >= HIGH_SEMANTIC_SIMILARITY).tolist()
         peers = np.ceil(comps[:, 3] * 5).astype(np.int64).tolist()
 
-        picks_l, grid_l = picks.tolist(), grid.tolist()
-        weighted_l, total_l, bonus_l, viewed_l = weighted.tolist(), total.tolist(), bonus.tolist(), viewed.tolist()
-        breakdowns = [
-            template
-            % (
-                score_text[a],
-                c0[a],
-                score_text[b],
-                c1[b],
-                score_text[c],
-                c2[c],
-                score_text[d],
-                c3[d],
-                score_text[e],
-                c4[e],
-                w,
-                "true" if bon else "false",
-                tot,
-                days_json[g],
-            )
-            for (a, b, c, d, e), w, bon, tot, g in zip(grid_l, weighted_l, bonus_l, total_l, picks_l, strict=True)
-        ]
+        picks_l = picks.tolist()
+        total_l, bonus_l, viewed_l = total.tolist(), bonus.tolist(), viewed.tolist()
+        # Sub-scores: country and size from the eligibility rules, the rest on the grid.
+        sub_scores = np.column_stack(
+            [
+                np.where(rng.random(n) < 0.75, 1.0, 0.8),
+                rng.integers(0, SCORE_GRID + 1, n) / SCORE_GRID,
+                np.where(rng.random(n) < 0.6, 1.0, 0.8),
+                rng.integers(0, SCORE_GRID + 1, (n, 3)) / SCORE_GRID,
+            ]
+        )
+        figures = breakdown_figure_rows(comps, sub_scores, total, weighted)
+        days_col = [days_left[g] for g in picks_l]
         reasons = []
         for i, (country, nace, size, carbon) in enumerate(flags):
             f = chunk_facts[i // per_company]
@@ -364,7 +336,9 @@ def grant_match_records(
                 total_l,
                 *comps.T.tolist(),
                 reasons,
-                breakdowns,
+                figures,
+                bonus_l,
+                days_col,
                 viewed_l,
                 saved.tolist(),
                 dismissed.tolist(),

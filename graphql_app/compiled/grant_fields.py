@@ -3,7 +3,8 @@ as the resolvers' (``graphql_app.access``), with each resolver's order, cursors 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -23,6 +24,7 @@ from graphql_app.compiled.render import (
 )
 from graphql_app.compiled.sql import MISSING_JSON, SqlWriter, json_object, literal, match_cursor
 from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.matching.breakdown import SHAPE, StoredValue
 from graphql_app.services.pages import MatchCursor, decode_offset_cursor
 
 # --- Grant ---------------------------------------------------------------------------------------------------
@@ -133,6 +135,28 @@ def _match_company(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     return row_of("companies", "c", condition, field, writer)
 
 
+def _score_breakdown(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    """The breakdown's JSON object built from its stored parts by walking ``breakdown.SHAPE``, as the resolvers'
+    ``render_breakdown`` does (``{}`` without figures)."""
+
+    def build(node: Mapping[str, Any]) -> str:
+        return json_object(
+            [
+                (
+                    key,
+                    build(leaf)
+                    if isinstance(leaf, Mapping)
+                    else f"{alias}.{leaf.column}"
+                    if isinstance(leaf, StoredValue)
+                    else f"{alias}.breakdown_figures[{leaf + 1}]",
+                )
+                for key, leaf in node.items()
+            ]
+        )
+
+    return f"CASE WHEN cardinality({alias}.breakdown_figures) = 0 THEN '{{}}'::json ELSE {build(SHAPE)} END"
+
+
 GRANT_MATCH_FIELDS: dict[str, FieldRenderer] = {
     "id": uuid_text,
     "createdAt": timestamp("created_at"),
@@ -144,7 +168,7 @@ GRANT_MATCH_FIELDS: dict[str, FieldRenderer] = {
     "collaborativeScore": column("collaborative_score"),
     "recencyScore": column("recency_score"),
     "matchReasons": column("match_reasons"),
-    "scoreBreakdown": column("score_breakdown"),
+    "scoreBreakdown": _score_breakdown,
     "isViewed": column("is_viewed"),
     "isSaved": column("is_saved"),
     "isDismissed": column("is_dismissed"),

@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from graphql_app.matching.breakdown import FIGURE_COUNT
+
 #: Dimension the migrations give the vector columns (all-MiniLM-L6-v2's). ``matchgraph reembed`` may change it
 #: (graphql_app.services.reembed), so the models leave it open and the running model is checked against the
 #: database's columns and ``embedding_models`` instead.
@@ -159,7 +161,12 @@ class GrantMatch(Base):
     collaborative_score: Mapped[float] = mapped_column(Float, nullable=False)
     recency_score: Mapped[float] = mapped_column(Float, nullable=False)
     match_reasons: Mapped[list[str]] = _text_array()
-    score_breakdown = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    # The score breakdown (graphql_app.matching.breakdown): its figures in FIGURES order, the flag, the days.
+    breakdown_figures: Mapped[list[float]] = mapped_column(
+        ARRAY(Float), nullable=False, server_default=text("'{}'::float8[]")
+    )
+    carbon_bonus_applied: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    days_left_at_scoring: Mapped[int | None] = mapped_column(Integer)
     is_viewed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     is_saved: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     is_dismissed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
@@ -173,6 +180,9 @@ class GrantMatch(Base):
         Index("ix_grant_matches_tenant_score", "tenant_id", text("score DESC"), "id"),
         Index("ix_grant_matches_grant", "grant_id"),
         CheckConstraint("score >= 0 AND score <= 1", name="ck_grant_matches_score"),
+        CheckConstraint(
+            f"cardinality(breakdown_figures) IN (0, {FIGURE_COUNT})", name="ck_grant_matches_breakdown_figures"
+        ),
     )
 
 

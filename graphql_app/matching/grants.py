@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from graphql_app.matching.breakdown import FIGURE_DECIMALS, FIGURES, render_breakdown
 from graphql_app.matching.nace import best_nace_overlap, normalise_nace_code
 from graphql_app.matching.vocabulary import RECOGNISED_ENVIRONMENTAL_CERTIFICATIONS
 
@@ -175,10 +176,18 @@ class GrantScoreTable:
 
 @dataclass(frozen=True)
 class GrantMatchExplanation:
-    """Human-readable reasons and a JSON-serialisable score breakdown for one grant."""
+    """Human-readable reasons and the score breakdown of one match: its figures in
+    :data:`graphql_app.matching.breakdown.FIGURES` order, the carbon-bonus flag and the days left."""
 
     reasons: list[str]
-    breakdown: dict[str, Any]
+    figures: list[float]
+    carbon_bonus_applied: bool
+    days_left: int | None
+
+    @property
+    def breakdown(self) -> dict[str, Any]:
+        """The breakdown as the API's JSON object."""
+        return render_breakdown(self.figures, self.carbon_bonus_applied, self.days_left)
 
 
 def _interned(values: Iterable[Any], convert: Callable[[Any], Hashable]) -> list[Any]:
@@ -456,11 +465,32 @@ def explain_company_match(
     grant: GrantProfile, companies: CompanyCandidates, scores: GrantScoreTable, index: int
 ) -> GrantMatchExplanation:
     """Reasons and breakdown for candidate company ``index``: :func:`explain_grant_match`'s own wording."""
-    i = int(index)
-    saved = int(companies.peers_saved[i])
-    # Only the peers' count of the grant's side varies by company: one entry serves every company without it.
-    candidates = _unsaved_candidates(grant) if saved == 0 else grant.candidates(peers_saved=saved)
-    return explain_grant_match(companies.profile(i), candidates, scores, 0, i)
+    return explain_company_matches(grant, companies, scores, [index])[0]
+
+
+def explain_company_matches(
+    grant: GrantProfile, companies: CompanyCandidates, scores: GrantScoreTable, indices: Sequence[int]
+) -> list[GrantMatchExplanation]:
+    """:func:`explain_company_match` for each of ``indices``: the figures computed for all of them at once, each
+    part of the reasons worded once per distinct company value (:class:`GrantReasons`)."""
+    rows = np.asarray(indices, dtype=np.intp)
+    figures = breakdown_figures(scores, rows).tolist()
+    bonus = scores.carbon_bonus_applied[rows].tolist()
+    picked = rows.tolist()
+    reasons = GrantReasons(_unsaved_candidates(grant), 0).reasons_for(
+        [companies.countries[i] for i in picked],
+        [companies.sizes[i] for i in picked],
+        [companies.nace_codes[i] for i in picked],
+        [companies.carbon_categories[i] for i in picked],
+        [companies.certifications[i] for i in picked],
+        [companies.taxonomy_objectives[i] for i in picked],
+        closed=scores.closed[rows].tolist(),
+        high_semantic=(scores.semantic[rows] >= HIGH_SEMANTIC_SIMILARITY).tolist(),
+        peers_saved=companies.peers_saved[rows].tolist(),
+        bonus=bonus,
+    )
+    days_left = _whole_days(grant.days_left)
+    return [GrantMatchExplanation(reasons[n], figures[n], bonus[n], days_left) for n in range(len(picked))]
 
 
 @functools.lru_cache(maxsize=8)
@@ -575,70 +605,182 @@ def explain_grant_match(
 ) -> GrantMatchExplanation:
     """Reasons and breakdown for candidate ``index`` (wording is part of the API; tests pin it). Its scores are
     row ``score_index`` of ``scores`` (default: ``index``)."""
-    i = int(index)
-    k = i if score_index is None else int(score_index)
-    reasons: list[str] = []
-    countries, sizes = candidates.countries[i], candidates.sizes[i]
-    days = candidates.days_left[i]
-    days_left = None if math.isnan(days) else int(days)
+    k = int(index) if score_index is None else int(score_index)
+    return GrantMatchExplanation(
+        grant_match_reasons(company, candidates, scores, index, k),
+        breakdown_figures(scores, [k]).tolist()[0],
+        bool(scores.carbon_bonus_applied[k]),
+        _whole_days(candidates.days_left[int(index)]),
+    )
 
-    if countries and company.country not in countries:
-        reasons.append(f"Country not eligible: {company.country}")
-    if sizes and company.size not in sizes:
-        reasons.append(f"Size not eligible: {company.size}")
-    if scores.closed[k]:
-        reasons.append("Deadline passed")
 
-    if not countries:
-        reasons.append("Open to all countries")
-    elif company.country in countries:
-        reasons.append(f"Country match: {company.country}")
-    grant_nace = candidates.nace_codes[i]
-    if grant_nace:
-        _score, shared_code = best_nace_overlap(company.nace_codes, grant_nace)
-        if shared_code is not None:
-            reasons.append(f"NACE code overlap: {shared_code}")
-    if company.size in sizes:
-        reasons.append(f"Size eligible: {company.size}")
-    for category in sorted(company.carbon_categories & candidates.carbon_categories[i]):
-        reasons.append(f"Carbon category match: {category}")
-    recognised = _recognised_certifications(candidates.certifications[i])
-    for certification in sorted(company.certifications & recognised):
-        reasons.append(f"{certification} certification recognized")
-    for objective in sorted(company.taxonomy_objectives & candidates.taxonomy_objectives[i]):
-        reasons.append(f"EU taxonomy objective: {objective}")
-    if scores.semantic[k] >= HIGH_SEMANTIC_SIMILARITY:
-        reasons.append("High semantic similarity")
-    if days_left is None:
-        reasons.append("Rolling deadline")
-    elif days_left >= 0:
-        reasons.append(_days_phrase(days_left))
-    peers_saved = int(candidates.peers_saved[i])
-    if peers_saved > 0:
-        reasons.append(f"Saved by {peers_saved} similar compan" + ("y" if peers_saved == 1 else "ies"))
-    if scores.carbon_bonus_applied[k]:
-        reasons.append(f"Carbon-focused grant: {CARBON_FOCUS_MULTIPLIER}× bonus applied")
+def explain_grant_matches(
+    company: CompanyProfile, candidates: GrantCandidates, scores: GrantScoreTable, indices: Sequence[int]
+) -> list[GrantMatchExplanation]:
+    """:func:`explain_grant_match` for each of ``indices``, the figures computed for all of them at once."""
+    figures = breakdown_figures(scores, indices).tolist()
+    return [
+        GrantMatchExplanation(
+            grant_match_reasons(company, candidates, scores, i, i),
+            figures[n],
+            bool(scores.carbon_bonus_applied[i]),
+            _whole_days(candidates.days_left[i]),
+        )
+        for n, i in enumerate(int(j) for j in indices)
+    ]
 
-    def r(value: Any) -> float:
-        return round(float(value), 6)
 
-    components = {}
-    for name, weight in COMPONENT_WEIGHTS.items():
-        score = getattr(scores, name)[k]
-        components[name] = {"score": r(score), "weight": weight, "contribution": r(weight * score)}
-    breakdown = {
-        "components": components,
-        "subScores": {
-            name: r(getattr(scores, name)[k])
-            for name in ("country", "nace", "size", "categories", "certification", "taxonomy")
-        },
-        "weightedTotal": r(scores.weighted_total[k]),
-        "carbonBonusApplied": bool(scores.carbon_bonus_applied[k]),
-        "carbonBonusMultiplier": CARBON_FOCUS_MULTIPLIER,
-        "total": r(scores.total[k]),
-        "daysLeft": days_left,
+def _whole_days(days: float) -> int | None:
+    return None if math.isnan(days) else int(days)
+
+
+def breakdown_figures(scores: GrantScoreTable, indices: Sequence[int]) -> np.ndarray:
+    """The breakdown figures of rows ``indices`` of ``scores`` (one row each, in ``FIGURES`` order), rounded to
+    ``FIGURE_DECIMALS`` places as :func:`rounded_figure` rounds one."""
+    rows = np.asarray(indices, dtype=np.intp)
+    values = {
+        "score": lambda name: getattr(scores, name)[rows],
+        "weight": lambda name: np.full(len(rows), COMPONENT_WEIGHTS[name]),
+        "contribution": lambda name: COMPONENT_WEIGHTS[name] * getattr(scores, name)[rows],
+        "subScore": lambda name: getattr(scores, name)[rows],
+        "weightedTotal": lambda _: scores.weighted_total[rows],
+        "carbonBonusMultiplier": lambda _: np.full(len(rows), CARBON_FOCUS_MULTIPLIER),
+        "total": lambda _: scores.total[rows],
     }
-    return GrantMatchExplanation(reasons=reasons, breakdown=breakdown)
+    columns = np.column_stack([values[kind](name) for kind, name in FIGURES]) if len(rows) else np.empty((0, 0))
+    return np.round(columns.astype(np.float64, copy=False), FIGURE_DECIMALS)
+
+
+def grant_match_reasons(
+    company: CompanyProfile, candidates: GrantCandidates, scores: GrantScoreTable, index: int, score_index: int
+) -> list[str]:
+    """The reasons of candidate ``index`` (scores: row ``score_index``), in the API's wording and order."""
+    k = int(score_index)
+    return GrantReasons(candidates, index).reasons(
+        company,
+        bool(scores.closed[k]),
+        bool(scores.semantic[k] >= HIGH_SEMANTIC_SIMILARITY),
+        int(candidates.peers_saved[int(index)]),
+        bool(scores.carbon_bonus_applied[k]),
+    )
+
+
+class GrantReasons:
+    """The reasons wording of one grant (candidate ``index``), in parts that each depend on one company value;
+    a part is worded once per distinct value, so explaining a grant to 10,000 companies words each country,
+    size or NACE list once."""
+
+    def __init__(self, candidates: GrantCandidates, index: int) -> None:
+        i = int(index)
+        self.countries = candidates.countries[i]
+        self.sizes = candidates.sizes[i]
+        self.nace_codes = candidates.nace_codes[i]
+        self.carbon_categories = candidates.carbon_categories[i]
+        self.certifications = _recognised_certifications(candidates.certifications[i])
+        self.taxonomy_objectives = candidates.taxonomy_objectives[i]
+        days = _whole_days(candidates.days_left[i])
+        self.deadline = ["Rolling deadline"] if days is None else [_days_phrase(days)] if days >= 0 else []
+
+    def reasons(
+        self, company: CompanyProfile, closed: bool, high_semantic: bool, peers_saved: int, bonus: bool
+    ) -> list[str]:
+        """The reasons for ``company``, given its scores' flags and how many of its peers saved the grant."""
+        return self.reasons_for(
+            [company.country],
+            [company.size],
+            [company.nace_codes],
+            [company.carbon_categories],
+            [company.certifications],
+            [company.taxonomy_objectives],
+            closed=[closed],
+            high_semantic=[high_semantic],
+            peers_saved=[peers_saved],
+            bonus=[bonus],
+        )[0]
+
+    def reasons_for(
+        self,
+        countries: Sequence[str],
+        sizes: Sequence[str],
+        nace_codes: Sequence[tuple[str, ...]],
+        carbon_categories: Sequence[frozenset[str]],
+        certifications: Sequence[frozenset[str]],
+        taxonomy_objectives: Sequence[frozenset[str]],
+        *,
+        closed: Sequence[bool],
+        high_semantic: Sequence[bool],
+        peers_saved: Sequence[int],
+        bonus: Sequence[bool],
+    ) -> list[list[str]]:
+        """The reasons of many companies, given as columns (entry ``n`` of each belongs to company ``n``)."""
+        parts = zip(
+            _worded(zip(countries, sizes, closed, strict=True), self._not_eligible),
+            _worded(countries, self._country),
+            _worded(nace_codes, self._nace),
+            _worded(sizes, self._size),
+            _worded(carbon_categories, self._categories),
+            _worded(certifications, self._certifications),
+            _worded(taxonomy_objectives, self._taxonomy),
+            _worded(zip(high_semantic, peers_saved, bonus, strict=True), self._tail),
+            strict=True,
+        )
+        return [[*a, *b, *c, *d, *e, *f, *g, *h] for a, b, c, d, e, f, g, h in parts]
+
+    def _not_eligible(self, value: tuple[str, str, bool]) -> list[str]:
+        country, size, closed = value
+        reasons = []
+        if self.countries and country not in self.countries:
+            reasons.append(f"Country not eligible: {country}")
+        if self.sizes and size not in self.sizes:
+            reasons.append(f"Size not eligible: {size}")
+        if closed:
+            reasons.append("Deadline passed")
+        return reasons
+
+    def _country(self, country: str) -> list[str]:
+        if not self.countries:
+            return ["Open to all countries"]
+        return [f"Country match: {country}"] if country in self.countries else []
+
+    def _nace(self, codes: tuple[str, ...]) -> list[str]:
+        if not self.nace_codes:
+            return []
+        _score, shared_code = best_nace_overlap(codes, self.nace_codes)
+        return [] if shared_code is None else [f"NACE code overlap: {shared_code}"]
+
+    def _size(self, size: str) -> list[str]:
+        return [f"Size eligible: {size}"] if size in self.sizes else []
+
+    def _categories(self, categories: frozenset[str]) -> list[str]:
+        return [f"Carbon category match: {c}" for c in sorted(categories & self.carbon_categories)]
+
+    def _certifications(self, certifications: frozenset[str]) -> list[str]:
+        return [f"{c} certification recognized" for c in sorted(certifications & self.certifications)]
+
+    def _taxonomy(self, objectives: frozenset[str]) -> list[str]:
+        return [f"EU taxonomy objective: {o}" for o in sorted(objectives & self.taxonomy_objectives)]
+
+    def _tail(self, value: tuple[bool, int, bool]) -> list[str]:
+        high_semantic, peers_saved, bonus = value
+        reasons = ["High semantic similarity"] if high_semantic else []
+        reasons += self.deadline
+        if peers_saved > 0:
+            reasons.append(f"Saved by {peers_saved} similar compan" + ("y" if peers_saved == 1 else "ies"))
+        if bonus:
+            reasons.append(f"Carbon-focused grant: {CARBON_FOCUS_MULTIPLIER}× bonus applied")
+        return reasons
+
+
+def _worded(values: Iterable[Hashable], word: Callable[[Any], list[str]]) -> list[list[str]]:
+    """``word(value)`` for each of ``values``, computed once per distinct value."""
+    memo: dict[Hashable, list[str]] = {}
+    worded = []
+    for value in values:
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = word(value)
+        worded.append(found)
+    return worded
 
 
 __all__ = [
@@ -649,11 +791,16 @@ __all__ = [
     "GrantCandidates",
     "GrantMatchExplanation",
     "GrantProfile",
+    "GrantReasons",
     "GrantScoreTable",
+    "breakdown_figures",
     "collaborative_scores",
     "cosine_similarity",
     "explain_company_match",
+    "explain_company_matches",
     "explain_grant_match",
+    "explain_grant_matches",
+    "grant_match_reasons",
     "peer_signal_sum",
     "peer_signal_sums",
     "peer_signals",

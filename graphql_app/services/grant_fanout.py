@@ -23,10 +23,11 @@ import asyncio
 import bisect
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import asyncpg
 import numpy as np
 import orjson
 from sqlalchemy import Float, Text, and_, bindparam, case, func, literal, or_, select, text, true
@@ -42,7 +43,7 @@ from graphql_app.matching.grants import (
     CompanyCandidates,
     CompanyProfile,
     GrantProfile,
-    explain_company_match,
+    explain_company_matches,
     score_companies_for_grant,
 )
 from graphql_app.services.computation_records import GRANT_FANOUT, insert_computation
@@ -56,32 +57,33 @@ from graphql_app.services.grant_matching import (
 )
 from graphql_app.services.runs import RunContext
 
-
-def _json_type(column: str) -> str:
-    return "jsonb" if column in ("match_reasons", "score_breakdown") else "float8"
-
-
-def _column_from_json(column: str) -> str:
-    if column == "match_reasons":  # a JSON array of texts to text[]
-        return "ARRAY(SELECT jsonb_array_elements_text(r.match_reasons))"
-    return f"r.{column}"
-
+#: How UPSERT_MATCHES's recordset types the stored columns that are not float8 (JSON arrays fill arrays).
+_RECORDSET_TYPES = {
+    "match_reasons": "text[]",
+    "breakdown_figures": "float8[]",
+    "carbon_bonus_applied": "boolean",
+    "days_left_at_scoring": "integer",
+}
+_RECORDSET_COLUMNS = ", ".join(f"{c} {_RECORDSET_TYPES.get(c, 'float8')}" for c in SCORE_COLUMNS)
 
 #: Stored matches explained and written per chunk of this many (explaining overlaps the previous chunk's write).
 WRITE_CHUNK = 2_000
 
-#: One grant's matches written in one statement: the rows travel as one JSON document (``jsonb_to_recordset``),
-#: so 10,000 rows cost one round trip and no per-row parameter handling.
+#: Refreshed matches (and new ones when a copy meets a concurrent insert) written in one statement: the rows
+#: travel as one JSON document (``jsonb_to_recordset``), so thousands of rows cost one round trip.
 UPSERT_MATCHES = text(
     f"""
     INSERT INTO grant_matches (tenant_id, company_id, grant_id, {", ".join(SCORE_COLUMNS)})
-    SELECT r.tenant_id, r.company_id, :grant_id, {", ".join(_column_from_json(c) for c in SCORE_COLUMNS)}
+    SELECT r.tenant_id, r.company_id, :grant_id, {", ".join(f"r.{c}" for c in SCORE_COLUMNS)}
     FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-        AS r(tenant_id text, company_id uuid, {", ".join(f"{c} {_json_type(c)}" for c in SCORE_COLUMNS)})
+        AS r(tenant_id text, company_id uuid, {_RECORDSET_COLUMNS})
     ON CONFLICT ON CONSTRAINT uq_grant_matches_company_grant DO UPDATE SET
         {", ".join(f"{c} = EXCLUDED.{c}" for c in SCORE_COLUMNS)}, updated_at = now()
     """
 ).bindparams(bindparam("grant_id", type_=UUID(as_uuid=True)))
+
+#: The columns new matches are copied into (``COPY``, binary: the cheapest way PostgreSQL takes rows).
+COPY_COLUMNS = ("tenant_id", "company_id", "grant_id", *SCORE_COLUMNS)
 
 
 async def queue_grant_fanout(
@@ -331,31 +333,77 @@ async def fan_out_grant(
             )
         ).rowcount
 
-    def explained(chunk: list[int]) -> str:
-        """The rows of ``chunk`` with their explanations, as the JSON document UPSERT_MATCHES reads."""
-        values = []
-        for j in chunk:
-            explanation = explain_company_match(profile, candidates, scores, j)
-            values.append(
-                {
-                    "tenant_id": columns.tenants[rows[j]],
-                    "company_id": str(candidates.ids[j]),
-                    **match_score_values(scores, j, explanation),
-                }
+    def explained(chunk: list[int]) -> list[tuple]:
+        """The rows of ``chunk`` with their explanations, in ``COPY_COLUMNS`` order."""
+        explanations = explain_company_matches(profile, candidates, scores, chunk)
+        rows_out = []
+        for j, explanation in zip(chunk, explanations, strict=True):
+            values = match_score_values(scores, j, explanation)
+            rows_out.append(
+                (columns.tenants[rows[j]], candidates.ids[j], grant_id, *(values[c] for c in SCORE_COLUMNS))
             )
-        return orjson.dumps(values).decode()
+        return rows_out
 
-    # Explaining runs in a thread while PostgreSQL writes the previous chunk: the two overlap on two cores.
-    writing = None
-    for start in range(0, len(stored), WRITE_CHUNK):
-        document = await asyncio.to_thread(explained, stored[start : start + WRITE_CHUNK])
-        if writing is not None:
-            await writing
-        writing = asyncio.ensure_future(conn.execute(UPSERT_MATCHES, {"grant_id": grant_id, "rows": document}))
-    if writing is not None:
-        await writing
+    created_set = set(created)
+    await write_matches(
+        conn,
+        grant_id,
+        new=[j for j in stored if candidates.ids[j] in created_set],
+        refreshed=[j for j in stored if candidates.ids[j] not in created_set],
+        explained=explained,
+    )
     raised = await raise_alerts(conn, alerts) if alerts else []
     return FanoutResult(len(company_ids), stored_ids, created, deleted, len(raised)), columns
+
+
+async def write_matches(
+    conn: AsyncConnection,
+    grant_id: uuid.UUID,
+    new: list[int],
+    refreshed: list[int],
+    explained: Callable[[list[int]], list[tuple]],
+) -> None:
+    """Write one grant's stored matches: ``refreshed`` (the company already holds the match) by an upsert that
+    keeps the interaction flags, ``new`` ones by ``COPY``. Each chunk is explained (``explained``, in a thread)
+    while PostgreSQL writes the previous one. A company-side recomputation may store one of the new matches
+    while this runs: the copy then fails on the unique (company, grant) key, its savepoint is rolled back and
+    the new matches are upserted instead, so the result is the same."""
+    for start in range(0, len(refreshed), WRITE_CHUNK):
+        rows = await asyncio.to_thread(explained, refreshed[start : start + WRITE_CHUNK])
+        await conn.execute(UPSERT_MATCHES, {"grant_id": grant_id, "rows": _recordset_document(rows)})
+    if not new:
+        return
+    driver = (await conn.get_raw_connection()).driver_connection
+    explained_rows: list[tuple] = []
+    try:
+        async with conn.begin_nested():
+            copying = None
+            for start in range(0, len(new), WRITE_CHUNK):
+                rows = await asyncio.to_thread(explained, new[start : start + WRITE_CHUNK])
+                explained_rows.extend(rows)
+                if copying is not None:
+                    await copying
+                copying = asyncio.ensure_future(
+                    driver.copy_records_to_table("grant_matches", records=rows, columns=COPY_COLUMNS)
+                )
+            await copying
+    except asyncpg.UniqueViolationError:
+        explained_rows.extend(
+            row
+            for start in range(len(explained_rows), len(new), WRITE_CHUNK)
+            for row in explained(new[start : start + WRITE_CHUNK])
+        )
+        for start in range(0, len(explained_rows), WRITE_CHUNK):
+            document = _recordset_document(explained_rows[start : start + WRITE_CHUNK])
+            await conn.execute(UPSERT_MATCHES, {"grant_id": grant_id, "rows": document})
+
+
+def _recordset_document(rows: list[tuple]) -> str:
+    """Rows in ``COPY_COLUMNS`` order as the JSON document UPSERT_MATCHES reads (the grant is a parameter)."""
+    names = [c for c in COPY_COLUMNS if c != "grant_id"]
+    grant_at = COPY_COLUMNS.index("grant_id")
+    records = [dict(zip(names, row[:grant_at] + row[grant_at + 1 :], strict=True)) for row in rows]
+    return orjson.dumps(records, default=str).decode()  # str: the driver's own UUID type
 
 
 async def run_grant_fanout(run: RunContext) -> None:

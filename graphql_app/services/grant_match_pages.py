@@ -23,7 +23,7 @@ from graphql_app.errors import not_found
 from graphql_app.services.catalogue import visible_company
 from graphql_app.services.grant_matching import (
     ComputedMatch,
-    computed_match,
+    computed_matches,
     listed_match_indices,
     score_catalogue_for_company,
 )
@@ -187,7 +187,7 @@ async def live_grant_match_page(
     indices = listed_match_indices(scored, min_score)
     window = indices[offset : offset + first]
     return LiveMatchPage(
-        matches=[computed_match(scored, i) for i in window],
+        matches=computed_matches(scored, window),
         cursors=[encode_offset_cursor(offset + i) for i in range(len(window))],
         total_count=len(indices),
         has_next_page=offset + first < len(indices),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,12 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
 from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.matching.breakdown import render_breakdown
 from graphql_app.matching.grants import (
     CompanyProfile,
     GrantCandidates,
     GrantMatchExplanation,
     GrantScoreTable,
-    explain_grant_match,
+    explain_grant_matches,
     rank_grant_matches,
     score_grants_for_company,
 )
@@ -43,7 +45,9 @@ SCORE_COLUMNS = (
     "collaborative_score",
     "recency_score",
     "match_reasons",
-    "score_breakdown",
+    "breakdown_figures",
+    "carbon_bonus_applied",
+    "days_left_at_scoring",
 )
 #: How many similar companies of the same tenant feed the collaborative component.
 PEER_COUNT = 20
@@ -152,7 +156,14 @@ class ComputedMatch:
     collaborative_score: float
     recency_score: float
     match_reasons: list[str]
-    score_breakdown: dict
+    breakdown_figures: list[float]
+    carbon_bonus_applied: bool
+    days_left_at_scoring: int | None
+
+    @property
+    def score_breakdown(self) -> dict[str, Any]:
+        """The breakdown as the API's JSON object."""
+        return render_breakdown(self.breakdown_figures, self.carbon_bonus_applied, self.days_left_at_scoring)
 
 
 #: The stored score columns and the score table's components they hold.
@@ -171,13 +182,23 @@ def match_score_values(scores: GrantScoreTable, index: int, explanation: GrantMa
     return {
         **{column: float(getattr(scores, component)[index]) for column, component in SCORED_COMPONENTS},
         "match_reasons": list(explanation.reasons),
-        "score_breakdown": dict(explanation.breakdown),
+        "breakdown_figures": explanation.figures,
+        "carbon_bonus_applied": explanation.carbon_bonus_applied,
+        "days_left_at_scoring": explanation.days_left,
     }
 
 
 def computed_match(scored: ScoredCatalogue, index: int) -> ComputedMatch:
-    explanation = explain_grant_match(scored.profile, scored.candidates, scored.scores, index)
-    return ComputedMatch(grant_id=scored.candidates.ids[index], **match_score_values(scored.scores, index, explanation))
+    return computed_matches(scored, [index])[0]
+
+
+def computed_matches(scored: ScoredCatalogue, indices: Sequence[int]) -> list[ComputedMatch]:
+    """Candidates ``indices``, explained (their breakdown figures computed at once)."""
+    explanations = explain_grant_matches(scored.profile, scored.candidates, scored.scores, indices)
+    return [
+        ComputedMatch(grant_id=scored.candidates.ids[i], **match_score_values(scored.scores, i, explanation))
+        for i, explanation in zip(indices, explanations, strict=True)
+    ]
 
 
 def listed_match_indices(scored: ScoredCatalogue, min_score: float = 0.0) -> list[int]:
@@ -191,7 +212,7 @@ def top_matches(scored: ScoredCatalogue, limit: int | None, min_score: float = 0
     picked = listed_match_indices(scored, min_score)
     if limit is not None:
         picked = picked[:limit]
-    return [computed_match(scored, i) for i in picked]
+    return computed_matches(scored, picked)
 
 
 async def lock_company(conn: AsyncConnection, company_id: uuid.UUID) -> Row | None:
@@ -219,11 +240,14 @@ async def recompute_and_store_matches(
     index_of = {gid: i for i, gid in enumerate(scored.candidates.ids)}
     eligible = scored.scores.eligible
     chosen = {m.grant_id for m in top}
-    refreshed = [
-        computed_match(scored, index_of[gid])
-        for gid in existing - chosen
-        if gid in index_of and eligible[index_of[gid]] and scored.scores.total[index_of[gid]] > 0
-    ]
+    refreshed = computed_matches(
+        scored,
+        [
+            index_of[gid]
+            for gid in existing - chosen
+            if gid in index_of and eligible[index_of[gid]] and scored.scores.total[index_of[gid]] > 0
+        ],
+    )
     stale = existing - chosen - {m.grant_id for m in refreshed}
     if stale:
         await conn.execute(
@@ -236,14 +260,7 @@ async def recompute_and_store_matches(
             "tenant_id": company.tenant_id,
             "company_id": company.id,
             "grant_id": m.grant_id,
-            "score": m.score,
-            "semantic_score": m.semantic_score,
-            "rule_score": m.rule_score,
-            "carbon_score": m.carbon_score,
-            "collaborative_score": m.collaborative_score,
-            "recency_score": m.recency_score,
-            "match_reasons": m.match_reasons,
-            "score_breakdown": m.score_breakdown,
+            **{name: getattr(m, name) for name in SCORE_COLUMNS},
         }
         for m in [*top, *refreshed]
     ]

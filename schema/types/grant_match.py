@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.engine import Row
 from strawberry.types import Info
 
+from graphql_app.matching.breakdown import render_breakdown
 from graphql_app.services.pages import MatchCursor, MatchPage
 from schema.connections import Connection, page_connection
 from schema.types.grant import Grant
@@ -47,7 +48,7 @@ class GrantMatch(Match, GrantMatchScores):
             collaborative_score=row.collaborative_score,
             recency_score=row.recency_score,
             match_reasons=list(row.match_reasons),
-            score_breakdown=row.score_breakdown,
+            score_breakdown=render_breakdown(row.breakdown_figures, row.carbon_bonus_applied, row.days_left_at_scoring),
             is_viewed=row.is_viewed,
             is_saved=row.is_saved,
             is_dismissed=row.is_dismissed,

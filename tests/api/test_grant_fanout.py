@@ -7,9 +7,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from graphql_app.db.models import computations
-from graphql_app.services.grant_fanout import StoredThresholds
-from graphql_app.services.grant_matching import STORED_MATCHES_PER_COMPANY
+from graphql_app.db.models import companies, computations, grant_matches
+from graphql_app.matching.breakdown import FIGURE_COUNT
+from graphql_app.services.grant_fanout import StoredThresholds, write_matches
+from graphql_app.services.grant_matching import SCORE_COLUMNS, STORED_MATCHES_PER_COMPANY
 from tests.api.factories import (
     calculate,
     create_company,
@@ -109,3 +110,51 @@ def test_a_new_match_is_stored_only_among_the_companys_best():
     assert not thresholds.admits(company, 0.5) and thresholds.admits(company, 0.51)
     thresholds.record(company, 0.9)
     assert len(thresholds.best[company]) == STORED_MATCHES_PER_COMPANY and thresholds.best[company][-1] == 0.9
+
+
+async def test_new_matches_copied_while_a_company_side_run_stored_one_are_upserted_instead(
+    services, as_platform_admin, as_admin
+):
+    """The fan-out copies new matches; when a company's own recomputation stored one of them meanwhile, the copy
+    meets the unique (company, grant) key: its savepoint is rolled back and every new match is upserted instead,
+    keeping that match's flags and losing none of the others."""
+    raced = await create_company(as_admin, name="Solar Engineering GmbH", country="DE", employees=35)
+    other = await create_company(as_admin, name="Wind Engineering GmbH", country="DE", employees=35)
+    (grant,) = await create_grants(as_platform_admin, [grant_input("Open to all")])
+    await finish_fanouts(services, as_platform_admin)
+    await as_admin.data(
+        "mutation($c: ID!, $g: ID!) { setGrantMatchSaved(companyId: $c, grantId: $g, saved: true) { isSaved } }",
+        {"c": raced["id"], "g": grant["id"]},
+    )
+    async with services.db.transaction() as conn:
+        await conn.execute(grant_matches.delete().where(grant_matches.c.company_id == uuid.UUID(other["id"])))
+        tenant = (
+            await conn.execute(select(companies.c.tenant_id).where(companies.c.id == uuid.UUID(raced["id"])))
+        ).scalar_one()
+
+    def row(company_id: str, score: float) -> tuple:
+        values = {
+            "score": score,
+            "semantic_score": score,
+            "rule_score": score,
+            "carbon_score": score,
+            "collaborative_score": 0.5,
+            "recency_score": 1.0,
+            "match_reasons": ["Open to all countries"],
+            "breakdown_figures": [score] * FIGURE_COUNT,
+            "carbon_bonus_applied": False,
+            "days_left_at_scoring": 30,
+        }
+        return (tenant, uuid.UUID(company_id), uuid.UUID(grant["id"]), *(values[c] for c in SCORE_COLUMNS))
+
+    new_rows = [row(other["id"], 0.25), row(raced["id"], 0.75)]  # the second is already stored: the race
+    async with services.db.transaction() as conn:
+        await write_matches(conn, uuid.UUID(grant["id"]), [0, 1], [], lambda chunk: [new_rows[i] for i in chunk])
+
+    stored = {
+        **await matches(as_admin, raced["id"]),
+        **{"other": (await matches(as_admin, other["id"]))["Open to all"]},
+    }
+    assert stored["Open to all"]["score"] == 0.75 and stored["Open to all"]["isSaved"] is True
+    assert stored["other"]["score"] == 0.25 and stored["other"]["isSaved"] is False
+    assert stored["other"]["scoreBreakdown"]["total"] == 0.25 and stored["other"]["scoreBreakdown"]["daysLeft"] == 30

@@ -73,7 +73,7 @@ async def test_load_dataset_counts_consistency_determinism_and_refusal(pg_socket
             )
             assert len(per_company) == 20 and all(r["n"] == r["d"] == 10 for r in per_company)
             assert await conn.fetchval(
-                "SELECT bool_and(score BETWEEN 0 AND 1 AND (score_breakdown->>'total')::float8 = score) "
+                "SELECT bool_and(score BETWEEN 0 AND 1 AND breakdown_figures[cardinality(breakdown_figures)] = score) "
                 "FROM grant_matches"
             )
 

@@ -11,6 +11,7 @@ from graphql_app.matching.grants import (
     CompanyProfile,
     GrantProfile,
     explain_company_match,
+    explain_company_matches,
     explain_grant_match,
     score_companies_for_grant,
     score_grants_for_company,
@@ -64,6 +65,11 @@ def test_both_directions_give_identical_scores_and_reasons(grant, rows):
         for name in ("total", "semantic", "rule", "carbon", "collaborative", "recency", "eligible", "closed"):
             assert getattr(table, name)[j] == getattr(own, name)[0], name
         assert explain_company_match(grant, fanout, table, j) == explain_grant_match(company, own_candidates, own, 0)
+    # Explaining all of them at once (the fan-out's way: each reason part worded once) changes nothing.
+    everyone = range(len(rows))
+    assert explain_company_matches(grant, fanout, table, everyone) == [
+        explain_company_match(grant, fanout, table, j) for j in everyone
+    ]
 
 
 def test_an_ineligible_company_scores_zero():

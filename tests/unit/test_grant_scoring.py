@@ -529,7 +529,7 @@ def test_scores_stay_in_range_and_respect_disqualification(company, grants):
         expected |= bool(grant["sizes"]) and company.size not in grant["sizes"]
         assert table.disqualified[i] == expected
         explanation = explain_grant_match(company, cands, table, i)
-        assert json.loads(json.dumps(explanation.breakdown))["total"] == round(float(table.total[i]), 6)
+        assert json.loads(json.dumps(explanation.breakdown))["total"] == float(np.round(table.total[i], 6))
 
 
 @settings(max_examples=100, deadline=None)
