@@ -29,7 +29,7 @@ from graphql_app.db.embedded import embedded_server, supervise
 from graphql_app.db.engine import Database
 from graphql_app.db.setup import check_embedding_model_id, migrate, resolve_database_url
 from graphql_app.jobs.events import ComputationEventHub
-from graphql_app.jobs.schedules import ReminderScheduler, reminder_scheduler
+from graphql_app.jobs.schedules import Scheduler, scheduler
 from graphql_app.jobs.worker import ComputationWorker
 from graphql_app.loaders import Loaders
 from graphql_app.logs import RequestLog
@@ -135,9 +135,9 @@ def create_app(
             )
             worker_task = asyncio.create_task(worker.run(), name="computation-worker")
             cleanup.push_async_callback(_stop_worker, worker, worker_task)
-            scheduler = reminder_scheduler(worker_db, current.clock, settings)
-            app.state.scheduler = scheduler
-            cleanup.push_async_callback(_stop_worker, scheduler, asyncio.create_task(scheduler.run(), name="scheduler"))
+            jobs = scheduler(worker_db, current.clock, settings)
+            app.state.scheduler = jobs
+            cleanup.push_async_callback(_stop_worker, jobs, asyncio.create_task(jobs.run(), name="scheduler"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -223,7 +223,7 @@ async def _close_scoring_pool(services: AppServices) -> None:
     services.scoring_pool = None
 
 
-async def _stop_worker(worker: ComputationWorker | ReminderScheduler, task: asyncio.Task) -> None:
+async def _stop_worker(worker: ComputationWorker | Scheduler, task: asyncio.Task) -> None:
     worker.stop()
     with contextlib.suppress(asyncio.CancelledError, TimeoutError):
         await asyncio.wait_for(task, 10)

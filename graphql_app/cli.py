@@ -106,7 +106,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from graphql_app.clock import Clock
     from graphql_app.db.engine import Database
     from graphql_app.db.setup import DatabaseSetupError, migrate, resolve_database_url
-    from graphql_app.jobs.schedules import reminder_scheduler
+    from graphql_app.jobs.schedules import scheduler as scheduled_jobs
     from graphql_app.jobs.worker import ComputationWorker
     from graphql_app.services.webhooks import WebhookPolicy
 
@@ -139,7 +139,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             trace_jobs=settings.tracing,
             webhooks=WebhookPolicy.from_settings(settings),
         )
-        scheduler = reminder_scheduler(db, Clock(), settings)
+        scheduler = scheduled_jobs(db, Clock(), settings)
 
         def stop() -> None:
             worker.stop()

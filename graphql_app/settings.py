@@ -92,6 +92,9 @@ class Settings:
     webhook_max_attempts: int = 6
     #: Wait before the first retry; retry n waits base·4^(n-1).
     webhook_retry_base_seconds: float = 30.0
+    #: Finished webhook deliveries (delivered or given up) are deleted this many days after their last attempt
+    #: (0 keeps them forever).
+    webhook_delivery_retention_days: int = 30
 
     @property
     def preloads_embedding_model(self) -> bool:
@@ -195,6 +198,7 @@ def load_settings() -> Settings:
         webhook_allow_loopback=_bool("MATCHGRAPH_WEBHOOK_ALLOW_LOOPBACK", False),
         webhook_max_attempts=int(env("MATCHGRAPH_WEBHOOK_MAX_ATTEMPTS") or 6),
         webhook_retry_base_seconds=float(env("MATCHGRAPH_WEBHOOK_RETRY_BASE_SECONDS") or 30),
+        webhook_delivery_retention_days=int(env("MATCHGRAPH_WEBHOOK_DELIVERY_RETENTION_DAYS") or 30),
     )
 
 

@@ -578,3 +578,13 @@ async def record_delivery_attempt(
         if status is not None and retry_after is not None:
             await _enqueue_deliveries(conn, [attempt.delivery_id], retry_after)
     return status
+
+
+async def delete_finished_deliveries(db: Database, now: datetime, days: int) -> int:
+    """Delete the deliveries that ended (DELIVERED or FAILED) more than ``days`` days before ``now``; pending
+    ones stay whatever their age (a job still refers to them). Returns how many were deleted."""
+    query = webhook_deliveries.delete().where(
+        webhook_deliveries.c.status != PENDING, webhook_deliveries.c.updated_at < now - timedelta(days=days)
+    )
+    async with db.transaction() as conn:
+        return (await conn.execute(query)).rowcount

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from graphql_app.db.models import grant_alerts
-from graphql_app.jobs.schedules import DEADLINE_REMINDERS, ReminderScheduler
+from graphql_app.jobs.schedules import DEADLINE_REMINDERS, Scheduler
 from graphql_app.services.grant_alerts import raise_deadline_reminders
 from graphql_app.services.grant_fanout import StoredThresholds, fan_out_grant, load_company_columns
 from tests.api.factories import create_company, create_grants, deadline_in, grant_input
@@ -236,7 +236,7 @@ async def test_the_scheduler_raises_reminders_on_its_cron_schedule(services, as_
         "mutation($c: ID!, $g: ID!) { setGrantMatchSaved(companyId: $c, grantId: $g, saved: true) { isSaved } }",
         {"c": company["id"], "g": grant["id"]},
     )
-    scheduler = ReminderScheduler(services.db, services.clock, days=7, expression="* * * * * */1")  # every second
+    scheduler = Scheduler(services.db, services.clock, days=7, expression="* * * * * */1")  # every second
     running = asyncio.create_task(scheduler.run())
     try:
         deadline = asyncio.get_running_loop().time() + 20

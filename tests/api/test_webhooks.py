@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text, update
 from graphql_app.context import AppServices
 from graphql_app.db.engine import count_statements
 from graphql_app.db.models import webhook_deliveries, webhooks
+from graphql_app.jobs.schedules import Scheduler
 from graphql_app.jobs.webhook_delivery import WebhookDeliverer
 from graphql_app.services.webhooks import (
     GRANT_ALERT,
@@ -436,6 +437,40 @@ async def test_the_delivery_log_pages_newest_first(services, as_admin):
     assert sorted(seen) == [0, 1, 2, 3, 4] and seen[0] == 4 and set(seen[1:3]) == {2, 3} and set(seen[3:]) == {0, 1}
     assert await as_admin.error_code(DELIVERIES, {"id": webhook_id, "after": "bogus"}) == "BAD_USER_INPUT"
     assert await as_admin.error_code(DELIVERIES, {"id": webhook_id, "first": 0}) == "BAD_USER_INPUT"
+
+
+async def test_the_scheduler_deletes_finished_deliveries_past_the_retention_and_keeps_the_rest(services, as_admin):
+    webhook_id, _ = await create_webhook(as_admin, "https://93.184.215.14/hook", ["GRANT_ALERT"])
+    now = services.clock.now()
+    ages = {"old delivered": ("DELIVERED", 31), "old failed": ("FAILED", 40), "old pending": ("PENDING", 90)}
+    ages |= {"recent delivered": ("DELIVERED", 29), "recent failed": ("FAILED", 1)}
+    async with services.db.transaction() as conn:
+        await conn.execute(
+            webhook_deliveries.insert(),
+            [
+                {
+                    "webhook_id": uuid.UUID(webhook_id),
+                    "tenant_id": "tenant-a",
+                    "event": GRANT_ALERT,
+                    "body": json.dumps({"name": name}),
+                    "status": status,
+                    # A pending delivery with a future attempt: no job of this test sends it.
+                    "next_attempt_at": now + dt.timedelta(days=1) if status == "PENDING" else None,
+                    "created_at": now - dt.timedelta(days=days),
+                    "updated_at": now - dt.timedelta(days=days),
+                }
+                for name, (status, days) in ages.items()
+            ],
+        )
+    jobs = Scheduler(services.db, services.clock, days=7, expression="0 * * * *", delivery_retention_days=30)
+    assert await jobs.prune_deliveries() == 2
+    async with services.db.reader() as conn:
+        left = {json.loads(body)["name"] for body in (await conn.execute(select(webhook_deliveries.c.body))).scalars()}
+    assert left == {"old pending", "recent delivered", "recent failed"}
+    keep_all = Scheduler(services.db, services.clock, days=7, expression="0 * * * *", delivery_retention_days=0)
+    assert await keep_all.prune_deliveries() == 0
+    with pytest.raises(ValueError, match="RETENTION_DAYS"):
+        Scheduler(services.db, services.clock, days=7, expression="0 * * * *", delivery_retention_days=-1)
 
 
 # --- the connection itself: pinned address, host name for Host and TLS ------------------------------------------

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from graphql_app.clock import Clock
-from graphql_app.jobs.schedules import ReminderScheduler
+from graphql_app.jobs.schedules import Scheduler
 from graphql_app.matching.alerts import AlertGrant, AlertSettings, raises_alert
 
 scores = st.floats(min_value=0, max_value=1)
@@ -51,7 +51,7 @@ def test_the_carbon_filter_passes_carbon_focused_grants_only(company, score):
 
 def test_a_bad_reminder_schedule_stops_the_process_from_starting():
     with pytest.raises(ValueError, match="not a cron expression"):
-        ReminderScheduler(None, Clock(), days=7, expression="every hour")
+        Scheduler(None, Clock(), days=7, expression="every hour")
     with pytest.raises(ValueError, match="must not be negative"):
-        ReminderScheduler(None, Clock(), days=-1, expression="0 * * * *")
-    assert ReminderScheduler(None, Clock(), days=7, expression="0 * * * *").expression == "0 * * * *"
+        Scheduler(None, Clock(), days=-1, expression="0 * * * *")
+    assert Scheduler(None, Clock(), days=7, expression="0 * * * *").expression == "0 * * * *"
