@@ -181,6 +181,20 @@ def grant_match_order(matches: Any) -> list:
     return [matches.c.score.desc(), matches.c.id]
 
 
+def company_alerts(alerts: Any, company_id: Any, *, unread_only: bool) -> list:
+    """A company's grant alerts, all or the unread ones. Whether the viewer may see the company at all is
+    ``tenant_rows`` on the company; an alert is the company's tenant's whenever the company is."""
+    conditions = [alerts.c.company_id == company_id]
+    if unread_only:
+        conditions.append(alerts.c.read_at.is_(None))
+    return conditions
+
+
+def alerts_order(alerts: Any) -> list:
+    """Newest raised first (raising an alert again gives it a new ``sequence``: the keyset of the cursors)."""
+    return [alerts.c.sequence.desc()]
+
+
 # --- computations ----------------------------------------------------------------------------------------------
 
 

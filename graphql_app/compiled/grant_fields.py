@@ -128,7 +128,9 @@ def _match_grant(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
     return row_of("grants", "g", lambda g: f"{g}.id = {alias}.grant_id", field, writer)
 
 
-def _match_company(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+def company_of_row(field: FieldPlan, alias: str, writer: SqlWriter) -> str:
+    """The company of a row with a ``company_id`` (a match, an alert), if the viewer may see it."""
+
     def condition(c: str) -> str:
         return f"{c}.id = {alias}.company_id AND {_tenant_rows(companies, c, writer)}"
 
@@ -173,7 +175,7 @@ GRANT_MATCH_FIELDS: dict[str, FieldRenderer] = {
     "isSaved": column("is_saved"),
     "isDismissed": column("is_dismissed"),
     "grant": _match_grant,
-    "company": _match_company,
+    "company": company_of_row,
 }
 
 

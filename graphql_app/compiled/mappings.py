@@ -1,6 +1,6 @@
 """Which GraphQL fields the compiled path renders, and the SQL for each: the grant side
-(:mod:`graphql_app.compiled.grant_fields`), the talent side (:mod:`graphql_app.compiled.talent_fields`) and
-the caller (:mod:`graphql_app.compiled.viewer_fields`).
+(:mod:`graphql_app.compiled.grant_fields`, its alerts :mod:`graphql_app.compiled.alert_fields`), the talent
+side (:mod:`graphql_app.compiled.talent_fields`) and the caller (:mod:`graphql_app.compiled.viewer_fields`).
 
 Every renderer mirrors a resolver: the same table, the same access rules — rendered from
 :mod:`graphql_app.access`'s own conditions (``SqlWriter.clause``), never written again here — the same order,
@@ -11,15 +11,21 @@ compares both paths' answers.
 
 from __future__ import annotations
 
-from graphql_app.compiled import grant_fields, talent_fields, viewer_fields
+from graphql_app.compiled import alert_fields, grant_fields, talent_fields, viewer_fields
 from graphql_app.compiled.plan import SelectionPlan
 from graphql_app.compiled.render import FieldBinder, FieldRenderer, render_selection
 from graphql_app.compiled.sql import Bindings, Fallback, SqlWriter, argument_values
 
 #: Each object type's field renderers.
 OBJECT_FIELDS: dict[str, dict[str, FieldRenderer]] = {
-    "Query": {**grant_fields.QUERY_FIELDS, **talent_fields.QUERY_FIELDS, **viewer_fields.QUERY_FIELDS},
+    "Query": {
+        **grant_fields.QUERY_FIELDS,
+        **alert_fields.QUERY_FIELDS,
+        **talent_fields.QUERY_FIELDS,
+        **viewer_fields.QUERY_FIELDS,
+    },
     **grant_fields.OBJECT_FIELDS,
+    **alert_fields.OBJECT_FIELDS,
     **talent_fields.OBJECT_FIELDS,
     **viewer_fields.OBJECT_FIELDS,
 }
@@ -27,6 +33,7 @@ OBJECT_FIELDS: dict[str, dict[str, FieldRenderer]] = {
 #: Types rendered by their parent field's renderer, with the fields it handles.
 INLINE_FIELDS: dict[str, frozenset[str]] = {
     **grant_fields.INLINE_FIELDS,
+    **alert_fields.INLINE_FIELDS,
     **talent_fields.INLINE_FIELDS,
     "PageInfo": frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}),
 }
@@ -34,6 +41,7 @@ INLINE_FIELDS: dict[str, frozenset[str]] = {
 #: Argument-bearing fields and their binders (a supported field with arguments must have one).
 BINDERS: dict[tuple[str, str], FieldBinder] = {
     **grant_fields.BINDERS,
+    **alert_fields.BINDERS,
     **talent_fields.BINDERS,
     **viewer_fields.BINDERS,
 }

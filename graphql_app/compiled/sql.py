@@ -201,3 +201,10 @@ def json_object(pairs: list[tuple[str, str]]) -> str:
 
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def alert_cursor(alias: str) -> str:
+    """``encode_alert_cursor(sequence)`` in SQL."""
+    return (
+        f"rtrim(translate(encode(convert_to('ga1|' || {alias}.sequence::text, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+    )

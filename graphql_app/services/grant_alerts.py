@@ -205,7 +205,7 @@ async def _with_grants(conn: AsyncConnection, rows: Sequence[Row]) -> list[Alert
 
 
 def _unread(company_id: uuid.UUID):
-    return and_(grant_alerts.c.company_id == company_id, grant_alerts.c.read_at.is_(None))
+    return and_(*access.company_alerts(grant_alerts, company_id, unread_only=True))
 
 
 async def unread_count(conn: AsyncConnection, company_id: uuid.UUID) -> int:
@@ -217,14 +217,13 @@ async def list_alerts(
 ) -> AlertPage:
     """A company's alerts, newest raised first (NOT_FOUND for a company the viewer may not see)."""
     before = decode_alert_cursor(after)
-    a = grant_alerts.c
-    condition = _unread(company_id) if unread_only else a.company_id == company_id
+    condition = and_(*access.company_alerts(grant_alerts, company_id, unread_only=unread_only))
     async with db.reader() as conn:
         await _visible_company(conn, viewer, company_id)
         page = select(grant_alerts).where(condition)
         if before is not None:
-            page = page.where(a.sequence < before)
-        rows = list(await conn.execute(page.order_by(a.sequence.desc()).limit(first + 1)))
+            page = page.where(grant_alerts.c.sequence < before)
+        rows = list(await conn.execute(page.order_by(*access.alerts_order(grant_alerts)).limit(first + 1)))
         total = (await conn.execute(select(func.count()).where(condition))).scalar_one()
         items = await _with_grants(conn, rows[:first])
     return AlertPage(

@@ -13,9 +13,11 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from graphql_app.compiled import CompiledQueries
 from graphql_app.db.engine import count_statements
+from graphql_app.services.grant_alerts import NewAlert, raise_alerts
 from tests.api.factories import calculate, create_company, create_grants, deadline_in, grant_input
 from tests.conftest import token_for
 
@@ -391,13 +393,71 @@ async def test_the_caller_its_computations_and_match_statistics_match_the_resolv
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+ALERTS = f"""
+query Alerts($c: ID!, $unread: Boolean!, $first: Int!, $after: String) {{
+  grantAlerts(companyId: $c, unreadOnly: $unread, first: $first, after: $after) {{
+    __typename totalCount pageInfo {{ __typename hasNextPage hasPreviousPage startCursor endCursor }}
+    edges {{ __typename cursor node {{ __typename id reason score companyId raisedAt readAt isRead
+      grant {{ {GRANT_ALL} }} company {{ id name }} }} }}
+  }}
+}}"""
+
+
+async def test_grant_alerts_pages_and_refusals_match_the_resolvers(two_apps, matched, services):
+    company = matched["first"]
+    async with services.db.reader() as conn:
+        grants = (await conn.execute(text("SELECT id FROM grants ORDER BY title LIMIT 4"))).scalars().all()
+    reasons = ["NEW_GRANT", "GRANT_CHANGED", "DEADLINE_APPROACHING", "NEW_GRANT"]
+    async with services.db.transaction() as conn:
+        await raise_alerts(
+            conn,
+            [
+                NewAlert("tenant-a", uuid.UUID(company["id"]), grant, reason, 0.5 + n / 10)
+                for n, (grant, reason) in enumerate(zip(grants, reasons, strict=True))
+            ],
+        )
+    first_page = await assert_same(
+        two_apps, ADMIN_A, ALERTS, {"c": company["id"], "unread": False, "first": 3}, compiled=True
+    )
+    alerts = first_page["data"]["grantAlerts"]
+    assert alerts["totalCount"] == 4 and alerts["pageInfo"]["hasNextPage"] is True
+    await as_admin_marks_read(two_apps, company["id"], alerts["edges"][0]["node"]["id"])
+    after = {"c": company["id"], "unread": False, "first": 3, "after": alerts["pageInfo"]["endCursor"]}
+    rest = await assert_same(two_apps, ADMIN_A, ALERTS, after, compiled=True)
+    assert len(rest["data"]["grantAlerts"]["edges"]) == 1
+    unread = await assert_same(
+        two_apps, USER_A, ALERTS, {"c": company["id"], "unread": True, "first": 20}, compiled=True
+    )
+    assert unread["data"]["grantAlerts"]["totalCount"] == 3
+    await assert_same(two_apps, PLATFORM, ALERTS, {"c": company["id"], "unread": False, "first": 2}, compiled=True)
+    # Another tenant's company, a bad cursor, a bad page size: the resolvers answer, alike.
+    for token, variables in (
+        (token_for("tenant-b", ("ORG_ADMIN",)), {"c": company["id"], "unread": False, "first": 2}),
+        (ADMIN_A, {"c": company["id"], "unread": False, "first": 2, "after": "bogus"}),
+        (ADMIN_A, {"c": company["id"], "unread": False, "first": 0}),
+        (ADMIN_A, {"c": "nope", "unread": False, "first": 2}),
+    ):
+        body = await assert_same(two_apps, token, ALERTS, variables, compiled=False)
+        assert body["errors"][0]["extensions"]["code"] in ("NOT_FOUND", "BAD_USER_INPUT")
+
+
+async def as_admin_marks_read(apps, company_id: str, alert_id: str) -> None:
+    marked = await answer(
+        apps[1],
+        ADMIN_A,
+        "mutation($c: ID!, $a: [ID!]) { markGrantAlertsRead(companyId: $c, alertIds: $a) { markedCount } }",
+        {"c": company_id, "a": [alert_id]},
+    )
+    assert marked["data"]["markGrantAlertsRead"]["markedCount"] == 1
+
+
 def test_every_mapped_field_is_compared_here():
     """A field added to the mappings must be added to the queries above (so both paths are compared on it)."""
-    from graphql_app.compiled import viewer_fields
+    from graphql_app.compiled import alert_fields, viewer_fields
     from graphql_app.compiled.grant_fields import COMPANY_FIELDS, GRANT_FIELDS, GRANT_MATCH_FIELDS, QUERY_FIELDS
 
     asked = set(
-        (PAGE + SHAPES + DEEP + SINGLE + LISTS + GRANT_ALL + COMPANY_ALL + MATCH_FIELDS + CALLER)
+        (PAGE + SHAPES + DEEP + SINGLE + LISTS + GRANT_ALL + COMPANY_ALL + MATCH_FIELDS + CALLER + ALERTS)
         .replace("{", " ")
         .split()
     )
@@ -409,5 +469,7 @@ def test_every_mapped_field_is_compared_here():
         viewer_fields.QUERY_FIELDS,
         viewer_fields.VIEWER_FIELDS,
         viewer_fields.COMPUTATION_FIELDS,
+        alert_fields.GRANT_ALERT_FIELDS,
+        alert_fields.QUERY_FIELDS,
     ):
         assert set(mapping) <= {word.split("(")[0] for word in asked}, set(mapping) - asked
