@@ -1,8 +1,8 @@
 """Scoring a company against the grant catalogue, persisting matches, and reading them back.
 
-Flow (docs/matching.md): SQL pre-filters the catalogue (open, country, size) and computes the cosine similarity
-in pgvector; a second statement sums peer signals from the company's most similar peers; the pure,
-vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
+Flow (docs/matching.md): the process's copy of the catalogue (``grant_catalogue``, embeddings included)
+pre-filters it (open, country, size) and gives the cosine similarities; one statement sums peer signals from the
+company's most similar peers; the pure, vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Text, case, func, literal, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
-from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.db.models import companies, grant_matches
 from graphql_app.matching.grants import (
     CompanyProfile,
     GrantCandidates,
@@ -104,37 +104,21 @@ def whole_days_left(deadline: datetime | None, now: datetime) -> float:
 
 
 async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: datetime) -> ScoredCatalogue:
-    """Pre-filter open grants the company is eligible for and take their cosine similarity (SQL, pgvector); take
-    their other attributes from this process's copy of the catalogue; score them all (numpy, in a worker thread,
-    so the event loop keeps serving)."""
-    embedding = company.embedding
-    if embedding is not None:
-        similarity = (1 - grants.c.embedding.cosine_distance(embedding)).cast(Float)
-        similarity = case((grants.c.embedding.is_(None), literal(0.0)), else_=similarity)
-    else:
-        similarity = literal(0.0, Float)
-    # Two arrays in one row: no per-row result objects for thousands of candidates.
-    candidates_query = select(
-        func.array_agg(grants.c.id.cast(Text)).label("ids"), func.array_agg(similarity).label("cosine")
-    ).where(
-        access.open_grants(grants, now),
-        or_(func.cardinality(grants.c.countries) == 0, grants.c.countries.any(company.country)),
-        or_(func.cardinality(grants.c.sizes) == 0, grants.c.sizes.any(company.size)),
-    )
+    """Pre-filter the open grants the company is eligible for, take their cosine similarity and other attributes
+    from this process's copy of the catalogue (current as of ``conn``'s view), the peer signals from SQL, and
+    score them all (numpy, in a worker thread, so the event loop keeps serving)."""
     columns = await catalogue_cache.columns(conn)
-    found = (await conn.execute(candidates_query)).one()
-    grant_ids, cosine = found.ids or [], found.cosine or []
-    if not columns.covers(grant_ids):  # a grant added since the copy was taken
-        columns = await catalogue_cache.columns(conn, reload=True)
+    rows = columns.prefiltered(company.country, company.size, now)
     signals: dict[str, tuple[float, int]] = {}
-    if embedding is not None and grant_ids:
+    if company.embedding is not None and len(rows):
         result = await conn.execute(peer_signals_query(company))
         signals = {str(row.grant_id): (float(row.signal), int(row.saved)) for row in result}
     profile = company_profile(company)
 
     def score() -> ScoredCatalogue:
         with paused_gc():
-            candidates = columns.candidates(grant_ids, cosine, signals, now)
+            cosine = columns.cosine(rows, company.embedding)
+            candidates = columns.candidates(rows, cosine, signals, now)
             return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates))
 
     return await asyncio.to_thread(score)
