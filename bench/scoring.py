@@ -369,8 +369,9 @@ async def end_to_end(bench_db: BenchDatabase, grant_count: int, rounds: int, see
                     rows = columns.prefiltered(company.country, company.size, now)
                     cosine = columns.cosine(rows, company.embedding)
                 with step("peer_select"):
-                    result = await conn.execute(peer_stmt.clause, peer_stmt.parameters)
-                    signals = {str(row.grant_id): (float(row.signal), int(row.saved)) for row in result}
+                    found = (await conn.execute(peer_stmt.clause, peer_stmt.parameters)).one()
+                    values = zip(found.signals or (), found.saved or (), strict=True)
+                    signals = dict(zip(found.grant_ids or (), values, strict=True))
             with step("build_candidates"):
                 candidates = columns.candidates(rows, cosine, signals, now)
             with step("score"):

@@ -97,13 +97,14 @@ class CatalogueColumns:
         days_left = np.where(self.rolling[take], np.nan, np.floor(seconds / 86400))
         peer_signal = np.zeros(n)
         peers_saved = np.zeros(n, dtype=np.int64)
-        position = self.position
-        for grant_id, (signal, saved) in signals.items():
-            row = position.get(grant_id)
-            if row is not None:
-                k = int(np.searchsorted(take, row))
-                if k < n and take[k] == row:
-                    peer_signal[k], peers_saved[k] = signal, saved
+        if signals and n:
+            position = self.position
+            signal_rows = np.fromiter((position.get(grant_id, -1) for grant_id in signals), np.int64, len(signals))
+            at = np.minimum(np.searchsorted(take, signal_rows), n - 1)
+            hit = take[at] == signal_rows  # a candidate (grants with signals may be closed or ineligible)
+            values = np.array(list(signals.values()), dtype=np.float64).reshape(len(signals), 2)
+            peer_signal[at[hit]] = values[hit, 0]
+            peers_saved[at[hit]] = values[hit, 1].astype(np.int64)
         rows = take.tolist()
         return GrantCandidates(
             ids=[self.ids[i] for i in rows],

@@ -8,13 +8,15 @@ company's most similar peers; the pure, vectorised scoring in :mod:`graphql_app.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Text, bindparam, case, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -52,7 +54,8 @@ PEER_COUNT = 20
 def peer_signals_query(company: Row):
     """Signals on each grant from the company's most similar peers (``access.peer_companies``): the sum of
     saved +1 / dismissed −1 / viewed +0.25, each times the peer's similarity, and how many peers saved it."""
-    distance = companies.c.embedding.cosine_distance(company.embedding)
+    embedding = bindparam("peer_embedding", company.embedding, type_=companies.c.embedding.type)
+    distance = companies.c.embedding.cosine_distance(embedding)
     peers = (
         select(companies.c.id, (1 - distance).label("similarity"))
         .where(access.peer_companies(companies, company), companies.c.embedding.is_not(None))
@@ -63,16 +66,51 @@ def peer_signals_query(company: Row):
     )
     m = grant_matches
     weight = case((m.c.is_saved, 1.0), (m.c.is_dismissed, -1.0), (m.c.is_viewed, 0.25), else_=0.0)
-    return (
-        select(
-            m.c.grant_id,
-            func.sum(peers.c.similarity * weight).label("signal"),
-            func.count().filter(m.c.is_saved).label("saved"),
-        )
-        .join(peers, peers.c.id == m.c.company_id)
-        .where(or_(m.c.is_saved, m.c.is_dismissed, m.c.is_viewed))
-        .group_by(m.c.grant_id)
+    # Per peer, its flagged matches: a LATERAL subquery, kept one by `OFFSET 0` (else the planner flattens it into
+    # a join and may scan every flagged match of the table), so each of the 20 peers is an index scan by company.
+    flagged = (
+        select(m.c.grant_id, m.c.is_saved, weight.label("weight"))
+        .where(m.c.company_id == peers.c.id, or_(m.c.is_saved, m.c.is_dismissed, m.c.is_viewed))
+        .offset(0)
+        .lateral("flagged")
     )
+    per_grant = (
+        select(
+            flagged.c.grant_id,
+            func.sum(peers.c.similarity * flagged.c.weight).label("signal"),
+            func.count().filter(flagged.c.is_saved).label("saved"),
+        )
+        .select_from(peers.join(flagged, true()))
+        .group_by(flagged.c.grant_id)
+        .subquery("per_grant")
+    )
+    # Three arrays in one row: no per-row result objects for hundreds of grants.
+    return select(
+        func.array_agg(per_grant.c.grant_id.cast(Text)).label("grant_ids"),
+        func.array_agg(per_grant.c.signal).label("signals"),
+        func.array_agg(per_grant.c.saved).label("saved"),
+    )
+
+
+#: The company's values in :func:`peer_signals_query` (``access.peer_companies`` names the first two).
+_PEER_PARAMETERS = ("peer_tenant_id", "peer_company_id", "peer_embedding")
+
+
+@functools.cache
+def _peer_signals_statement():
+    """:func:`peer_signals_query` built once (building it costs about a millisecond); each execution binds the
+    company's values."""
+    statement = peer_signals_query(SimpleNamespace(tenant_id=None, id=None, embedding=None))
+    missing = set(_PEER_PARAMETERS) - set(statement.compile().params)
+    assert not missing, f"peer_signals_query no longer binds {missing}"
+    return statement
+
+
+async def peer_signals(conn: AsyncConnection, company: Row) -> dict[str, tuple[float, int]]:
+    """:func:`peer_signals_query`'s result: grant id as text → (summed signal, peers that saved it)."""
+    values = dict(zip(_PEER_PARAMETERS, (company.tenant_id, company.id, company.embedding), strict=True))
+    found = (await conn.execute(_peer_signals_statement(), values)).one()
+    return dict(zip(found.grant_ids or (), zip(found.signals or (), found.saved or (), strict=True), strict=True))
 
 
 @dataclass
@@ -111,8 +149,7 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
     rows = columns.prefiltered(company.country, company.size, now)
     signals: dict[str, tuple[float, int]] = {}
     if company.embedding is not None and len(rows):
-        result = await conn.execute(peer_signals_query(company))
-        signals = {str(row.grant_id): (float(row.signal), int(row.saved)) for row in result}
+        signals = await peer_signals(conn, company)
     profile = company_profile(company)
 
     def score() -> ScoredCatalogue:
