@@ -1,9 +1,9 @@
 """Scoring benchmark (see docs/matching.md, bench/README.md): one company against N grants.
 
 1. Pure, in memory: ``score_grants_for_company`` + ``rank_grant_matches(limit=100)`` over demo grants.
-2. End to end on a throw-away embedded Postgres: ``score_catalogue_for_company`` (SQL pre-filter and pgvector
-   cosine, peer signals, numpy scoring) and the full ``recompute_and_store_matches`` transaction, with a
-   breakdown of where the time goes.
+2. End to end on a throw-away embedded Postgres: ``score_catalogue_for_company`` (pre-filter and cosine from the
+   process's copy of the catalogue, peer signals, numpy scoring) and the full ``recompute_and_store_matches``
+   transaction, with a breakdown of where the time goes.
 3. Embedding throughput of the real model on grant texts.
 
     python -m bench.scoring --grants 100000 --rounds 5

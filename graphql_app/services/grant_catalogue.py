@@ -57,7 +57,7 @@ class CatalogueColumns:
     distinct_sizes: list[frozenset[str]]
     embeddings: np.ndarray  # float32, one row per grant (zeros where it has none)
     has_embedding: np.ndarray  # bool
-    embedding_norms: np.ndarray  # float64 squared norms of ``embeddings``
+    embedding_norms: np.ndarray  # float32 squared norms of ``embeddings`` (summed as pgvector sums them)
 
     def prefiltered(self, country: str, size: str, now: datetime) -> np.ndarray:
         """Entries of the grants open at ``now`` whose countries and sizes are unrestricted or list the company's

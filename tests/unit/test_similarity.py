@@ -14,20 +14,20 @@ def _vectors(n: int, d: int = 384, seed: int = 7) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def test_matches_the_definition_in_float64():
+def test_close_to_the_definition_in_float64():
     vectors = _vectors(50)
     query = _vectors(1, seed=8)[0]
     rows = np.arange(50)
     got = pgvector_cosine_similarities(vectors, squared_norms(vectors), rows, query)
     v, q = vectors.astype(np.float64), query.astype(np.float64)
     expected = (v @ q) / np.sqrt((v * v).sum(axis=1) * (q @ q))
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)  # float32 sums, as pgvector
     subset = np.array([3, 17, 42])
     assert pgvector_cosine_similarities(vectors, squared_norms(vectors), subset, query).tolist() == got[subset].tolist()
 
 
 def test_equal_vectors_get_bit_equal_similarities_in_every_position():
-    n = 3 * BLOCK_ROWS + 5
+    n = 2 * BLOCK_ROWS + 5
     vectors = _vectors(n)
     twin = vectors[11].copy()
     positions = [0, 1, 2, 3, BLOCK_ROWS - 1, BLOCK_ROWS, 2 * BLOCK_ROWS + 1, n - 2, n - 1]
