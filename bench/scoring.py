@@ -560,7 +560,7 @@ def render_markdown(results: dict) -> str:
                         "",
                     ],
                     [
-                        "pre-filter + cosine from the process's copy (`prefiltered`, `cosine`: numpy, float64)",
+                        "pre-filter + cosine from the process's copy (`prefiltered`, `cosine`; numpy)",
                         mmm(b["prefilter_and_cosine"]),
                         fmt_ms(bgc["prefilter_and_cosine"]["median"]),
                         "",
