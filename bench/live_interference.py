@@ -190,11 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="per scenario")
     parser.add_argument("--live-only", action="store_true", help="only live scoring, without the page")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
+    parser.add_argument("--results-name", default="live-interference", help="bench/results/<name>-<date>.json")
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))
     print(render_markdown(results))
     if not args.no_save:
-        print(f"saved {write_results('live-interference', results)}")
+        print(f"saved {write_results(args.results_name, results)}")
     return 0
 
 

@@ -1,27 +1,29 @@
 """Scoring a company against the grant catalogue, persisting matches, and reading them back.
 
-Flow (docs/matching.md): SQL pre-filters the catalogue (open, country, size) and computes the cosine similarity
-in pgvector; a second statement sums peer signals from the company's most similar peers; the pure,
-vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
+Flow (docs/matching.md): the process's copy of the catalogue (``grant_catalogue``, embeddings included)
+pre-filters it (open, country, size) and gives the cosine similarities; one statement sums peer signals from the
+company's most similar peers; the pure, vectorised scoring in :mod:`graphql_app.matching.grants` does the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Float, Text, case, func, literal, or_, select
+from sqlalchemy import Text, bindparam, case, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
-from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.db.models import companies, grant_matches
 from graphql_app.matching.breakdown import render_breakdown
 from graphql_app.matching.grants import (
     CompanyProfile,
@@ -56,7 +58,8 @@ PEER_COUNT = 20
 def peer_signals_query(company: Row):
     """Signals on each grant from the company's most similar peers (``access.peer_companies``): the sum of
     saved +1 / dismissed −1 / viewed +0.25, each times the peer's similarity, and how many peers saved it."""
-    distance = companies.c.embedding.cosine_distance(company.embedding)
+    embedding = bindparam("peer_embedding", company.embedding, type_=companies.c.embedding.type)
+    distance = companies.c.embedding.cosine_distance(embedding)
     peers = (
         select(companies.c.id, (1 - distance).label("similarity"))
         .where(access.peer_companies(companies, company), companies.c.embedding.is_not(None))
@@ -67,16 +70,51 @@ def peer_signals_query(company: Row):
     )
     m = grant_matches
     weight = case((m.c.is_saved, 1.0), (m.c.is_dismissed, -1.0), (m.c.is_viewed, 0.25), else_=0.0)
-    return (
-        select(
-            m.c.grant_id,
-            func.sum(peers.c.similarity * weight).label("signal"),
-            func.count().filter(m.c.is_saved).label("saved"),
-        )
-        .join(peers, peers.c.id == m.c.company_id)
-        .where(or_(m.c.is_saved, m.c.is_dismissed, m.c.is_viewed))
-        .group_by(m.c.grant_id)
+    # Per peer, its flagged matches: a LATERAL subquery, kept one by `OFFSET 0` (else the planner flattens it into
+    # a join and may scan every flagged match of the table), so each of the 20 peers is an index scan by company.
+    flagged = (
+        select(m.c.grant_id, m.c.is_saved, weight.label("weight"))
+        .where(m.c.company_id == peers.c.id, or_(m.c.is_saved, m.c.is_dismissed, m.c.is_viewed))
+        .offset(0)
+        .lateral("flagged")
     )
+    per_grant = (
+        select(
+            flagged.c.grant_id,
+            func.sum(peers.c.similarity * flagged.c.weight).label("signal"),
+            func.count().filter(flagged.c.is_saved).label("saved"),
+        )
+        .select_from(peers.join(flagged, true()))
+        .group_by(flagged.c.grant_id)
+        .subquery("per_grant")
+    )
+    # Three arrays in one row: no per-row result objects for hundreds of grants.
+    return select(
+        func.array_agg(per_grant.c.grant_id.cast(Text)).label("grant_ids"),
+        func.array_agg(per_grant.c.signal).label("signals"),
+        func.array_agg(per_grant.c.saved).label("saved"),
+    )
+
+
+#: The company's values in :func:`peer_signals_query` (``access.peer_companies`` names the first two).
+_PEER_PARAMETERS = ("peer_tenant_id", "peer_company_id", "peer_embedding")
+
+
+@functools.cache
+def _peer_signals_statement():
+    """:func:`peer_signals_query` built once (building it costs about a millisecond); each execution binds the
+    company's values."""
+    statement = peer_signals_query(SimpleNamespace(tenant_id=None, id=None, embedding=None))
+    missing = set(_PEER_PARAMETERS) - set(statement.compile().params)
+    assert not missing, f"peer_signals_query no longer binds {missing}"
+    return statement
+
+
+async def peer_signals(conn: AsyncConnection, company: Row) -> dict[str, tuple[float, int]]:
+    """:func:`peer_signals_query`'s result: grant id as text → (summed signal, peers that saved it)."""
+    values = dict(zip(_PEER_PARAMETERS, (company.tenant_id, company.id, company.embedding), strict=True))
+    found = (await conn.execute(_peer_signals_statement(), values)).one()
+    return dict(zip(found.grant_ids or (), zip(found.signals or (), found.saved or (), strict=True), strict=True))
 
 
 @dataclass
@@ -108,37 +146,20 @@ def whole_days_left(deadline: datetime | None, now: datetime) -> float:
 
 
 async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: datetime) -> ScoredCatalogue:
-    """Pre-filter open grants the company is eligible for and take their cosine similarity (SQL, pgvector); take
-    their other attributes from this process's copy of the catalogue; score them all (numpy, in a worker thread,
-    so the event loop keeps serving)."""
-    embedding = company.embedding
-    if embedding is not None:
-        similarity = (1 - grants.c.embedding.cosine_distance(embedding)).cast(Float)
-        similarity = case((grants.c.embedding.is_(None), literal(0.0)), else_=similarity)
-    else:
-        similarity = literal(0.0, Float)
-    # Two arrays in one row: no per-row result objects for thousands of candidates.
-    candidates_query = select(
-        func.array_agg(grants.c.id.cast(Text)).label("ids"), func.array_agg(similarity).label("cosine")
-    ).where(
-        access.open_grants(grants, now),
-        or_(func.cardinality(grants.c.countries) == 0, grants.c.countries.any(company.country)),
-        or_(func.cardinality(grants.c.sizes) == 0, grants.c.sizes.any(company.size)),
-    )
+    """Pre-filter the open grants the company is eligible for, take their cosine similarity and other attributes
+    from this process's copy of the catalogue (current as of ``conn``'s view), the peer signals from SQL, and
+    score them all (numpy, in a worker thread, so the event loop keeps serving)."""
     columns = await catalogue_cache.columns(conn)
-    found = (await conn.execute(candidates_query)).one()
-    grant_ids, cosine = found.ids or [], found.cosine or []
-    if not columns.covers(grant_ids):  # a grant added since the copy was taken
-        columns = await catalogue_cache.columns(conn, reload=True)
+    rows = columns.prefiltered(company.country, company.size, now)
     signals: dict[str, tuple[float, int]] = {}
-    if embedding is not None and grant_ids:
-        result = await conn.execute(peer_signals_query(company))
-        signals = {str(row.grant_id): (float(row.signal), int(row.saved)) for row in result}
+    if company.embedding is not None and len(rows):
+        signals = await peer_signals(conn, company)
     profile = company_profile(company)
 
     def score() -> ScoredCatalogue:
         with paused_gc():
-            candidates = columns.candidates(grant_ids, cosine, signals, now)
+            cosine = columns.cosine(rows, company.embedding)
+            candidates = columns.candidates(rows, cosine, signals, now)
             return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates))
 
     return await asyncio.to_thread(score)

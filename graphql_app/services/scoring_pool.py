@@ -2,11 +2,12 @@
 
 A worker thread frees the event loop but not the interpreter: building candidates, scoring and ranking thousands
 of grants is mostly Python, so a live-scoring client slowed every other request of the process. Here the whole
-live page — the visibility check, the candidate SQL, scoring, ranking and explaining the requested window — runs
-in a separate process with its own connection and its own copy of the catalogue (``grant_catalogue``); only the
-page's few matches come back. The pool starts with the app (``MATCHGRAPH_SCORING_PROCESSES``, default 1; 0 scores
-in a worker thread of the API process instead). The workers run at a lower CPU priority than the API process.
-Errors raised there (NOT_FOUND, a timeout) reach the caller as raised, the same as in-process.
+live page — the visibility check, the candidates, scoring, ranking and explaining the requested window — runs
+in a separate process with its own connection and its own copy of the catalogue, embeddings included
+(``grant_catalogue``); only the page's few matches come back. The pool starts with the app
+(``MATCHGRAPH_SCORING_PROCESSES``, default 1; 0 scores in a worker thread of the API process instead). The
+workers run at a lower CPU priority than the API process. Errors raised there (NOT_FOUND, a timeout) reach the
+caller as raised, the same as in-process.
 """
 
 from __future__ import annotations

@@ -49,6 +49,12 @@ async def test_live_pages_from_the_scoring_process_equal_in_process_ones(
         for variables, in_process in zip(requests, expected, strict=True):
             assert await pooled(variables) == in_process
         assert pool.pages == len(requests)
+        # The worker process's copy of the catalogue follows a grant created here, in another process.
+        total = expected[1]["data"]["liveGrantMatches"]["totalCount"]
+        await create_grants(as_platform_admin, [grant_input("Created after the copy")])
+        grown = (await pooled(requests[1]))["data"]["liveGrantMatches"]
+        assert grown["totalCount"] == total + 1
+        assert "Created after the copy" in [e["node"]["grant"]["title"] for e in grown["edges"]]
         # Another tenant's company: NOT_FOUND, raised in the worker process, reaches the client as usual.
         refused = await pooled({"c": stranger["id"], "first": 5})
         assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND" and refused["data"] is None

@@ -28,7 +28,8 @@ async def test_end_to_end_scoring_bench(pg_socket_dir):
     assert result["breakdown_matches_service"] is True
     assert _positive(result["score_catalogue_ms"]) and _positive(result["recompute_and_store_ms"])
     assert all(_positive(s) for s in result["breakdown_ms"].values())
-    assert result["server_execution_ms"]["candidate_select"] > 0
+    assert result["server_execution_ms"]["peer_select"] > 0
+    assert result["statements_per_scoring"] == 2  # the catalogue version and the peer signals
     assert "End to end" in scoring.render_markdown({"end_to_end": result})
 
 
