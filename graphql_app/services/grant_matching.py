@@ -106,7 +106,8 @@ def _peer_signals_statement():
     company's values."""
     statement = peer_signals_query(SimpleNamespace(tenant_id=None, id=None, embedding=None))
     missing = set(_PEER_PARAMETERS) - set(statement.compile().params)
-    assert not missing, f"peer_signals_query no longer binds {missing}"
+    if missing:  # access.peer_companies renamed its parameters: fail loudly rather than bind nothing
+        raise RuntimeError(f"peer_signals_query no longer binds {sorted(missing)}")
     return statement
 
 
