@@ -31,6 +31,7 @@ import asyncpg
 import numpy as np
 import orjson
 from sqlalchemy import Float, Text, and_, bindparam, case, func, literal, or_, select, text, true
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -57,14 +58,10 @@ from graphql_app.services.grant_matching import (
 )
 from graphql_app.services.runs import RunContext
 
-#: How UPSERT_MATCHES's recordset types the stored columns that are not float8 (JSON arrays fill arrays).
-_RECORDSET_TYPES = {
-    "match_reasons": "text[]",
-    "breakdown_figures": "float8[]",
-    "carbon_bonus_applied": "boolean",
-    "days_left_at_scoring": "integer",
-}
-_RECORDSET_COLUMNS = ", ".join(f"{c} {_RECORDSET_TYPES.get(c, 'float8')}" for c in SCORE_COLUMNS)
+#: UPSERT_MATCHES's recordset: each stored column typed as the table types it (JSON arrays fill arrays).
+_RECORDSET_COLUMNS = ", ".join(
+    f"{c} {grant_matches.c[c].type.compile(dialect=postgresql.dialect())}" for c in SCORE_COLUMNS
+)
 
 #: Stored matches explained and written per chunk of this many (explaining overlaps the previous chunk's write).
 WRITE_CHUNK = 2_000
