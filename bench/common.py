@@ -35,7 +35,7 @@ from graphql_app.db.embedded import ensure_database, socket_dir_of, start_embedd
 from graphql_app.db.models import EMBEDDING_DIMENSION
 from graphql_app.db.setup import migrate
 from graphql_app.demo.dataset import DemoCompany, DemoGrant
-from graphql_app.matching.breakdown import COMPONENTS, FIGURE_COUNT
+from graphql_app.matching.breakdown import COMPONENTS, SUB_SCORES, figure_rows
 from graphql_app.matching.grants import CARBON_FOCUS_MULTIPLIER, COMPONENT_WEIGHTS
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -508,19 +508,18 @@ def synthetic_match_rows(
 def breakdown_figure_rows(
     components: np.ndarray, sub_scores: np.ndarray, total: np.ndarray, weighted_total: np.ndarray | None = None
 ) -> list[list[float]]:
-    """Stored breakdown figures (``graphql_app.matching.breakdown.FIGURES`` order) of synthetic matches:
-    ``components`` n×5 (semantic, rule, carbon, collaborative, recency), ``sub_scores`` n×6, ``total`` n."""
+    """Stored breakdown figures (``graphql_app.matching.breakdown.figure_rows``) of synthetic matches:
+    ``components`` n×5 (in ``COMPONENTS`` order), ``sub_scores`` n×6 (in ``SUB_SCORES`` order), ``total`` n."""
     weights = np.array([COMPONENT_WEIGHTS[name] for name in COMPONENTS])
-    n = len(total)
-    weighted = np.round(components @ weights, 6) if weighted_total is None else weighted_total
-    per_component = np.stack(
-        [components, np.broadcast_to(weights, (n, len(weights))), np.round(components * weights, 6)], axis=2
-    ).reshape(n, 3 * len(weights))
-    multiplier = np.full(n, CARBON_FOCUS_MULTIPLIER)
-    figures = np.column_stack([per_component, np.round(sub_scores, 6), weighted, multiplier, total])
-    if figures.shape[1] != FIGURE_COUNT:
-        raise ValueError(f"{figures.shape[1]} figures per match, expected {FIGURE_COUNT}")
-    return figures.tolist()
+    weighted = components @ weights if weighted_total is None else weighted_total
+    return figure_rows(
+        dict(zip(COMPONENTS, components.T, strict=True)),
+        COMPONENT_WEIGHTS,
+        dict(zip(SUB_SCORES, sub_scores.T, strict=True)),
+        weighted,
+        CARBON_FOCUS_MULTIPLIER,
+        total,
+    ).tolist()
 
 
 async def copy_grant_matches(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:

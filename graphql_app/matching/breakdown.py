@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 #: The weighted components of a grant match's score, in the breakdown's order.
 COMPONENTS = ("semantic", "rule", "carbon", "collaborative", "recency")
 #: The sub-scores the rule and carbon components are made of, in the breakdown's order.
@@ -61,6 +63,33 @@ SHAPE: dict[str, Any] = {
 FIGURE_DECIMALS = 6
 
 
+def figure_rows(
+    components: Mapping[str, np.ndarray],
+    weights: Mapping[str, float],
+    sub_scores: Mapping[str, np.ndarray],
+    weighted_total: np.ndarray,
+    multiplier: float,
+    total: np.ndarray,
+) -> np.ndarray:
+    """The figures of n matches, one row each in :data:`FIGURES` order, rounded to :data:`FIGURE_DECIMALS`
+    places (numpy's rounding, the same for one match and for many), from columns of n values: each component's
+    score (by name), the sub-scores (by name), the weighted total and the total."""
+    n = len(total)
+    column = {
+        "score": lambda name: components[name],
+        "weight": lambda name: np.full(n, weights[name]),
+        "contribution": lambda name: weights[name] * components[name],
+        "subScore": lambda name: sub_scores[name],
+        "weightedTotal": lambda _: weighted_total,
+        "carbonBonusMultiplier": lambda _: np.full(n, multiplier),
+        "total": lambda _: total,
+    }
+    if n == 0:
+        return np.empty((0, FIGURE_COUNT))
+    figures = np.column_stack([column[kind](name) for kind, name in FIGURES]).astype(np.float64, copy=False)
+    return np.round(figures, FIGURE_DECIMALS)
+
+
 def render_breakdown(
     figures: Sequence[float], carbon_bonus_applied: bool, days_left_at_scoring: int | None
 ) -> dict[str, Any]:
@@ -90,5 +119,6 @@ __all__ = [
     "SHAPE",
     "SUB_SCORES",
     "StoredValue",
+    "figure_rows",
     "render_breakdown",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from graphql_app.matching.breakdown import FIGURE_DECIMALS, FIGURES, render_breakdown
+from graphql_app.matching.breakdown import COMPONENTS, SUB_SCORES, figure_rows, render_breakdown
 from graphql_app.matching.nace import best_nace_overlap, normalise_nace_code
 from graphql_app.matching.vocabulary import RECOGNISED_ENVIRONMENTAL_CERTIFICATIONS
 
@@ -461,18 +461,12 @@ def score_table_row(scores: GrantScoreTable, index: int) -> GrantScoreTable:
     return GrantScoreTable(**values)
 
 
-def explain_company_match(
-    grant: GrantProfile, companies: CompanyCandidates, scores: GrantScoreTable, index: int
-) -> GrantMatchExplanation:
-    """Reasons and breakdown for candidate company ``index``: :func:`explain_grant_match`'s own wording."""
-    return explain_company_matches(grant, companies, scores, [index])[0]
-
-
 def explain_company_matches(
     grant: GrantProfile, companies: CompanyCandidates, scores: GrantScoreTable, indices: Sequence[int]
 ) -> list[GrantMatchExplanation]:
-    """:func:`explain_company_match` for each of ``indices``: the figures computed for all of them at once, each
-    part of the reasons worded once per distinct company value (:class:`GrantReasons`)."""
+    """Reasons and breakdown for each of candidate companies ``indices``, in :func:`explain_grant_match`'s own
+    wording: the figures computed for all of them at once, each part of the reasons worded once per distinct
+    company value (:class:`GrantReasons`)."""
     rows = np.asarray(indices, dtype=np.intp)
     figures = breakdown_figures(scores, rows).tolist()
     bonus = scores.carbon_bonus_applied[rows].tolist()
@@ -635,20 +629,16 @@ def _whole_days(days: float) -> int | None:
 
 
 def breakdown_figures(scores: GrantScoreTable, indices: Sequence[int]) -> np.ndarray:
-    """The breakdown figures of rows ``indices`` of ``scores`` (one row each, in ``FIGURES`` order), rounded to
-    ``FIGURE_DECIMALS`` places as :func:`rounded_figure` rounds one."""
+    """The breakdown figures of rows ``indices`` of ``scores`` (:func:`figure_rows`, one row each)."""
     rows = np.asarray(indices, dtype=np.intp)
-    values = {
-        "score": lambda name: getattr(scores, name)[rows],
-        "weight": lambda name: np.full(len(rows), COMPONENT_WEIGHTS[name]),
-        "contribution": lambda name: COMPONENT_WEIGHTS[name] * getattr(scores, name)[rows],
-        "subScore": lambda name: getattr(scores, name)[rows],
-        "weightedTotal": lambda _: scores.weighted_total[rows],
-        "carbonBonusMultiplier": lambda _: np.full(len(rows), CARBON_FOCUS_MULTIPLIER),
-        "total": lambda _: scores.total[rows],
-    }
-    columns = np.column_stack([values[kind](name) for kind, name in FIGURES]) if len(rows) else np.empty((0, 0))
-    return np.round(columns.astype(np.float64, copy=False), FIGURE_DECIMALS)
+    return figure_rows(
+        {name: getattr(scores, name)[rows] for name in COMPONENTS},
+        COMPONENT_WEIGHTS,
+        {name: getattr(scores, name)[rows] for name in SUB_SCORES},
+        scores.weighted_total[rows],
+        CARBON_FOCUS_MULTIPLIER,
+        scores.total[rows],
+    )
 
 
 def grant_match_reasons(
@@ -796,7 +786,6 @@ __all__ = [
     "breakdown_figures",
     "collaborative_scores",
     "cosine_similarity",
-    "explain_company_match",
     "explain_company_matches",
     "explain_grant_match",
     "explain_grant_matches",

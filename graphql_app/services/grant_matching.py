@@ -210,10 +210,6 @@ def match_score_values(scores: GrantScoreTable, index: int, explanation: GrantMa
     }
 
 
-def computed_match(scored: ScoredCatalogue, index: int) -> ComputedMatch:
-    return computed_matches(scored, [index])[0]
-
-
 def computed_matches(scored: ScoredCatalogue, indices: Sequence[int]) -> list[ComputedMatch]:
     """Candidates ``indices``, explained (their breakdown figures computed at once)."""
     explanations = explain_grant_matches(scored.profile, scored.candidates, scored.scores, indices)

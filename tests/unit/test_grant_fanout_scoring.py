@@ -10,7 +10,6 @@ from graphql_app.matching.grants import (
     CompanyCandidates,
     CompanyProfile,
     GrantProfile,
-    explain_company_match,
     explain_company_matches,
     explain_grant_match,
     score_companies_for_grant,
@@ -64,11 +63,12 @@ def test_both_directions_give_identical_scores_and_reasons(grant, rows):
         own = score_grants_for_company(company, own_candidates)
         for name in ("total", "semantic", "rule", "carbon", "collaborative", "recency", "eligible", "closed"):
             assert getattr(table, name)[j] == getattr(own, name)[0], name
-        assert explain_company_match(grant, fanout, table, j) == explain_grant_match(company, own_candidates, own, 0)
+        own_explanation = explain_grant_match(company, own_candidates, own, 0)
+        assert explain_company_matches(grant, fanout, table, [j]) == [own_explanation]
     # Explaining all of them at once (the fan-out's way: each reason part worded once) changes nothing.
     everyone = range(len(rows))
     assert explain_company_matches(grant, fanout, table, everyone) == [
-        explain_company_match(grant, fanout, table, j) for j in everyone
+        explain_company_matches(grant, fanout, table, [j])[0] for j in everyone
     ]
 
 
