@@ -58,6 +58,12 @@ def _now(now: datetime):
     return bindparam(NOW, now, type_=DateTime(timezone=True))
 
 
+def viewer_values(viewer: Principal, now: datetime) -> dict[str, Any]:
+    """The values of the bind parameters above, for executing a statement built for another viewer of the same
+    :func:`viewer_shape` (``graphql_app.db.statements``)."""
+    return {VIEWER_TENANT: viewer.tenant_id, VIEWER_MEMBER: viewer.member_id, VIEWER_SUBJECT: viewer.subject, NOW: now}
+
+
 # --- the viewer ------------------------------------------------------------------------------------------------
 
 

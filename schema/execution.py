@@ -32,6 +32,9 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
+from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 #: Attribute on a field definition holding (leaf type, non-null, is a list, list items non-null), or None when the
@@ -59,6 +62,33 @@ def _plain_field(field_def: GraphQLField) -> tuple[Any, bool, bool, bool] | None
             if is_leaf_type(item_type):
                 described = (item_type, non_null, True, item_non_null)
     field_def.__dict__[_PLAIN_ATTRIBUTE] = described
+    return described
+
+
+#: Field metadata marking a resolver as *direct*: a plain method ``(self, info)`` with no arguments, permission
+#: classes or extensions that reads nothing of ``info`` but ``info.context``. Such a field is called as a function,
+#: without Strawberry's per-call wrappers (argument conversion, the Info object, extension hooks).
+DIRECT = "matchgraph.direct"
+_DIRECT_ATTRIBUTE = "_matchgraph_direct_resolver"
+
+
+def _direct_resolver(field_def: GraphQLField) -> Any:
+    described = field_def.__dict__.get(_DIRECT_ATTRIBUTE, _NOT_DESCRIBED)
+    if described is not _NOT_DESCRIBED:
+        return described
+    described = None
+    definition = (field_def.extensions or {}).get("strawberry-definition")
+    if (
+        definition is not None
+        and (definition.metadata or {}).get(DIRECT)
+        and definition.base_resolver is not None
+        and not definition.arguments
+        and not definition.permission_classes
+        and not definition.extensions
+        and not field_def.args
+    ):
+        described = definition.base_resolver.wrapped_func
+    field_def.__dict__[_DIRECT_ATTRIBUTE] = described
     return described
 
 
@@ -168,6 +198,113 @@ class MatchgraphExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if not self._plain_selection(parent, fragment.selection_set, seen):
                         return False
         return True
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Any,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's ``execute_fields``, with plain leaf fields read and serialised in place (no path, no
+        resolve info) and :data:`DIRECT` fields called without Strawberry's wrappers."""
+        plans = self.__dict__.setdefault("_field_plans", {})
+        cached = plans.get(id(grouped_field_set))
+        if cached is None:  # the same grouped set serves every object of a list: plan it once per execution
+            planned = self._plan_fields(parent_type, grouped_field_set)
+            cached = plans[id(grouped_field_set)] = (grouped_field_set, planned)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list, field_def, plain, direct in cached[1]:
+                if plain is not None:
+                    leaf_type, non_null, is_list, item_non_null = plain
+                    try:
+                        value = field_def.resolve(source_value, None)
+                        if not is_list or value is None:
+                            results[response_name] = _coerce(leaf_type, value, non_null)
+                            continue
+                        if isinstance(value, list | tuple):
+                            results[response_name] = [_coerce(leaf_type, item, item_non_null) for item in value]
+                            continue
+                    except Exception:
+                        pass  # graphql-core below raises or reports it exactly as it always does
+                field_path = Path(path, response_name, parent_type.name)
+                if direct is not None:
+                    result = self._execute_direct(
+                        parent_type, field_def, direct, source_value, field_details_list, field_path
+                    )
+                else:
+                    result = super().execute_field(
+                        parent_type, source_value, field_details_list, field_path, position_context
+                    )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:  # no gathering for one field
+                results[awaitable_fields[0]] = await results[awaitable_fields[0]]
+            else:
+                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _plan_fields(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple]:
+        """Per response key: its field details, definition, plain-leaf description and direct resolver."""
+        middleware = self.middleware_manager
+        bare = middleware is None or middleware._middleware_resolvers is None  # Strawberry's manager, empty
+        plan = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field_def = parent_type.fields.get(field_details_list[0].node.name.value)
+            plain = _plain_field(field_def) if bare and field_def is not None else None
+            direct = _direct_resolver(field_def) if bare and field_def is not None and plain is None else None
+            plan.append((response_name, field_details_list, field_def, plain, direct))
+        return plan
+
+    def _execute_direct(
+        self,
+        parent_type: GraphQLObjectType,
+        field_def: GraphQLField,
+        resolver: Any,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+    ) -> Any:
+        """graphql-core's ``execute_field`` for a :data:`DIRECT` field: the resolver function itself is called with
+        ``(source, info)``, where ``info`` offers ``context`` (all such a resolver may read)."""
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
+        try:
+            result = resolver(source, info)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(return_type, field_details_list, info, path, result, None)
+            completed = self.complete_value(return_type, field_details_list, info, path, result, None)
+            if self.is_awaitable(completed):
+
+                async def await_completed() -> Any:
+                    try:
+                        return await completed
+                    except Exception as raw_error:
+                        self.handle_field_error(raw_error, return_type, field_details_list, path)
+                        return None
+
+                return await_completed()
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
 
     def execute_field(
         self,

@@ -83,6 +83,12 @@ class MaskUnexpectedErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=should_mask_error, error_message="Unexpected error.")
 
+    def _process_result(self, result: object) -> None:
+        # Strawberry's version tests a runtime-checkable Protocol first, a slow isinstance on every request.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         known = _known_failure(error.original_error)
         if known is not None:

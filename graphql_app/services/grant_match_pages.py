@@ -7,20 +7,25 @@ before the cursor condition), so a frontend page costs a single SELECT.
 
 from __future__ import annotations
 
+import functools
+import operator
 import uuid
+from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, Select, and_, bindparam, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
-from graphql_app.db.models import grant_matches, grants
+from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.db.statements import ShapedStatements
 from graphql_app.errors import not_found
-from graphql_app.services.catalogue import visible_company
+from graphql_app.services.catalogue import COMPANY_COLUMNS, GRANT_COLUMNS, visible_company
 from graphql_app.services.grant_matching import (
     ComputedMatch,
     computed_matches,
@@ -33,9 +38,17 @@ from graphql_app.services.pages import (
     decode_offset_cursor,
     encode_offset_cursor,
     fetch_ranked_pages,
+    ranked_page_values,
+    ranked_pages_statement,
 )
 
 MATCH_COLUMNS = list(grant_matches.c)
+#: Prefixes of the matched grant's and company's columns on a page row: a page reads them in its own statement,
+#: so the nested `grant` and `company` fields cost no statement of their own.
+GRANT_PREFIX, COMPANY_PREFIX = "grant__", "company__"
+#: Bind parameters of a page's filter values (db.statements: pages are built once per shape).
+MIN_SCORE, COMPANY_IDS = "min_score", "company_ids"
+_PAGE_STATEMENTS = ShapedStatements()
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,23 @@ def list_conditions(principal: Principal, flt: GrantMatchFilter, now: datetime) 
     ``min_score``."""
     conditions = access.grant_match_list(grant_matches, grants, principal, now, flt.status)
     if flt.min_score is not None:
-        conditions.append(grant_matches.c.score >= flt.min_score)
+        conditions.append(grant_matches.c.score >= bindparam(MIN_SCORE, flt.min_score, type_=Float))
     return conditions
+
+
+def _page_base(principal: Principal, flt: GrantMatchFilter, now: datetime, by_company: bool) -> Select:
+    """The filtered matches with their grant's and (visible) company's columns."""
+    company_visible = and_(companies.c.id == grant_matches.c.company_id, access.tenant_rows(companies, principal))
+    columns = [
+        *MATCH_COLUMNS,
+        *(column.label(GRANT_PREFIX + column.name) for column in GRANT_COLUMNS),
+        *(column.label(COMPANY_PREFIX + column.name) for column in COMPANY_COLUMNS),
+    ]
+    joined = grant_matches.join(grants, grants.c.id == grant_matches.c.grant_id).outerjoin(companies, company_visible)
+    base = select(*columns).select_from(joined).where(*list_conditions(principal, flt, now))
+    if by_company:
+        base = base.where(grant_matches.c.company_id.in_(bindparam(COMPANY_IDS, expanding=True)))
+    return base
 
 
 async def fetch_grant_match_pages(
@@ -63,14 +91,55 @@ async def fetch_grant_match_pages(
     page: PageRequest,
     now: datetime,
 ) -> dict[uuid.UUID | None, MatchPage]:
-    """Pages keyed by company id (or ``None`` for the tenant-wide list when ``company_ids`` is None)."""
-    base = select(*MATCH_COLUMNS).join(grants, grants.c.id == grant_matches.c.grant_id)
-    base = base.where(*list_conditions(principal, flt, now))
-    if company_ids is not None:
-        base = base.where(grant_matches.c.company_id.in_(company_ids))
-    return await fetch_ranked_pages(
-        conn, base, score="score", partition="company_id" if company_ids is not None else None, page=page
+    """Pages keyed by company id (or ``None`` for the tenant-wide list when ``company_ids`` is None), of
+    :data:`GrantMatchPageRow`: each row carries its grant's and (visible) company's columns."""
+    by_company = company_ids is not None
+    partition = "company_id" if by_company else None
+    after = page.after is not None
+    shape = (*access.viewer_shape(principal), flt.status, flt.min_score is not None, by_company, after)
+    base = functools.partial(_page_base, principal, flt, now, by_company)
+    statement = _PAGE_STATEMENTS.get(
+        shape, lambda: ranked_pages_statement(base(), score="score", partition=partition, after=after)
     )
+    values = {**access.viewer_values(principal, now), **ranked_page_values(page)}
+    if flt.min_score is not None:
+        values[MIN_SCORE] = flt.min_score
+    if by_company:
+        values[COMPANY_IDS] = company_ids
+    return _split_rows(await fetch_ranked_pages(conn, statement, values, partition=partition, page=page))
+
+
+#: The matched grant's and company's columns on a page row, and the page row itself (tuples: attribute reads at
+#: C speed, where a SQLAlchemy row resolves each name in Python).
+GrantColumns = namedtuple("GrantColumns", [column.name for column in GRANT_COLUMNS])
+CompanyColumns = namedtuple("CompanyColumns", [column.name for column in COMPANY_COLUMNS])
+GrantMatchPageRow = namedtuple(
+    "GrantMatchPageRow", [*(column.name for column in MATCH_COLUMNS), "total_count", "position", "grant", "company"]
+)
+
+
+@functools.cache
+def _page_row_reader(fields: tuple[str, ...]) -> Callable[[Row], GrantMatchPageRow]:
+    """Splits a page statement's row (its column names: ``fields``) into a :data:`GrantMatchPageRow`."""
+    match = operator.itemgetter(*(fields.index(name) for name in (*(c.name for c in MATCH_COLUMNS), "total_count")))
+    position = fields.index("position")
+    grant = operator.itemgetter(*(fields.index(GRANT_PREFIX + name) for name in GrantColumns._fields))
+    company = operator.itemgetter(*(fields.index(COMPANY_PREFIX + name) for name in CompanyColumns._fields))
+    company_id = fields.index(COMPANY_PREFIX + "id")
+
+    def read(row: Row) -> GrantMatchPageRow:
+        visible_company = CompanyColumns._make(company(row)) if row[company_id] is not None else None
+        return GrantMatchPageRow(*match(row), row[position], GrantColumns._make(grant(row)), visible_company)
+
+    return read
+
+
+def _split_rows(pages: dict[uuid.UUID | None, MatchPage]) -> dict[uuid.UUID | None, MatchPage]:
+    for page in pages.values():
+        if page.rows:
+            read = _page_row_reader(tuple(page.rows[0]._fields))
+            page.rows = [read(row) for row in page.rows]
+    return pages
 
 
 async def count_grant_matches(

@@ -5,15 +5,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.db.models import job_matches
-from graphql_app.services.pages import MatchPage, PageRequest, fetch_ranked_pages
+from graphql_app.db.statements import ShapedStatements
+from graphql_app.services.pages import (
+    MatchPage,
+    PageRequest,
+    fetch_ranked_pages,
+    ranked_page_values,
+    ranked_pages_statement,
+)
 
 JOB_MATCH_COLUMNS = [c for c in job_matches.c if c.name != "explanation"] + [job_matches.c.explanation]
+#: The parents' ids of a batch of pages (db.statements: pages are built once per shape).
+PARENT_IDS = "parent_ids"
+_PAGE_STATEMENTS = ShapedStatements()
 
 
 @dataclass(frozen=True)
@@ -31,10 +41,19 @@ async def fetch_job_match_pages(
     page: PageRequest,
 ) -> dict[object, MatchPage]:
     """Pages keyed by ``key`` (``job_id`` or ``member_id``) for each of ``ids``, only matches the viewer may see."""
+    shape = (*access.viewer_shape(principal), key, flt.quality is not None, flt.status is not None, bool(page.after))
+    statement = _PAGE_STATEMENTS.get(shape, lambda: _pages_statement(principal, key, flt, page))
+    values = {**access.viewer_values(principal, None), **ranked_page_values(page), PARENT_IDS: ids}
+    values.update(quality=flt.quality, status=flt.status)
+    return await fetch_ranked_pages(conn, statement, values, partition=key, page=page)
+
+
+def _pages_statement(principal: Principal, key: str, flt: JobMatchFilter, page: PageRequest) -> Select:
     base = select(*JOB_MATCH_COLUMNS, job_matches.c.belonging_probability.label("score")).where(
-        job_matches.c[key].in_(ids), *access.job_match_list(job_matches, principal, flt.quality, flt.status)
+        job_matches.c[key].in_(bindparam(PARENT_IDS, expanding=True)),
+        *access.job_match_list(job_matches, principal, flt.quality, flt.status),
     )
-    return await fetch_ranked_pages(conn, base, score="score", partition=key, page=page)
+    return ranked_pages_statement(base, score="score", partition=key, after=page.after is not None)
 
 
 async def count_job_matches(

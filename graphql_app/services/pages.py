@@ -13,11 +13,12 @@ import struct
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app.db.engine import Database
+from graphql_app.db.statements import ShapedStatement
 from graphql_app.errors import BadUserInput
 from graphql_app.validation import MAX_OFFSET
 
@@ -89,19 +90,23 @@ class MatchPage:
     has_previous_page: bool = False
 
 
-async def fetch_ranked_pages(
-    conn: AsyncConnection, base: Select, *, score: str, partition: str | None, page: PageRequest
-) -> dict[object, MatchPage]:
-    """Pages of ``base`` (filtered rows with ``id``, ``score`` and ``partition`` columns) keyed by partition value
-    (``None`` when ``partition`` is None)."""
+#: Bind parameters of a ranked page's own values (the base statement names its own, see db.statements).
+AFTER_SCORE, AFTER_ID, PAGE_LIMIT = "after_score", "after_id", "page_limit"
+
+
+def ranked_pages_statement(base: Select, *, score: str, partition: str | None, after: bool) -> Select:
+    """Pages of ``base`` (filtered rows with ``id``, ``score`` and ``partition`` columns), each row with its
+    ``position`` and its list's ``total_count``; the cursor and the page size are the bind parameters
+    ``AFTER_SCORE``/``AFTER_ID`` (when ``after``) and ``PAGE_LIMIT``."""
     partition_by = [base.selected_columns[partition]] if partition else []
     filtered = base.add_columns(func.count().over(partition_by=partition_by).label("total_count")).subquery("filtered")
     score_column = filtered.c[score]
     after_cursor = score_column.isnot(None)
-    if page.after is not None:
+    if after:
+        after_score = bindparam(AFTER_SCORE, type_=score_column.type)
         after_cursor = or_(
-            score_column < page.after.score,
-            and_(score_column == page.after.score, filtered.c.id > page.after.id),
+            score_column < after_score,
+            and_(score_column == after_score, filtered.c.id > bindparam(AFTER_ID, type_=filtered.c.id.type)),
         )
     ranked = (
         select(
@@ -116,13 +121,32 @@ async def fetch_ranked_pages(
         .subquery("ranked")
     )
     order = [ranked.c[partition]] if partition else []
-    query = select(ranked).where(ranked.c.position <= page.first + 1).order_by(*order, literal_column("position"))
+    return (
+        select(ranked)
+        .where(ranked.c.position <= bindparam(PAGE_LIMIT, type_=Integer))
+        .order_by(*order, literal_column("position"))
+    )
+
+
+def ranked_page_values(page: PageRequest) -> dict[str, object]:
+    """The values of :func:`ranked_pages_statement`'s own parameters for ``page``."""
+    values: dict[str, object] = {PAGE_LIMIT: page.first + 1}
+    if page.after is not None:
+        values[AFTER_SCORE], values[AFTER_ID] = page.after.score, page.after.id
+    return values
+
+
+async def fetch_ranked_pages(
+    conn: AsyncConnection, statement: ShapedStatement, values: dict, *, partition: str | None, page: PageRequest
+) -> dict[object, MatchPage]:
+    """Runs a :func:`ranked_pages_statement` (``values``: the base's and :func:`ranked_page_values`); pages keyed by
+    partition value (``None`` when ``partition`` is None)."""
     pages: dict[object, MatchPage] = {}
-    for row in await conn.execute(query):
+    for row in await conn.execute(statement.statement, statement.values(values)):
         key = row._mapping[partition] if partition else None
-        current = pages.setdefault(
-            key, MatchPage(total_count=row.total_count, has_previous_page=page.after is not None)
-        )
+        current = pages.get(key)
+        if current is None:
+            current = pages[key] = MatchPage(total_count=row.total_count, has_previous_page=page.after is not None)
         if row.position > page.first:
             current.has_next_page = True
         else:

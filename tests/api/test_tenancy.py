@@ -330,6 +330,19 @@ async def test_tenant_wide_lists_show_only_the_tenants_own_data(world, as_admin,
     assert data["grantMatchStats"]["total"] == len(match_ids)
 
 
+async def test_one_page_statement_serves_each_tenant_with_its_own_values(world, as_admin, as_other_tenant):
+    """Pages are built once per shape (graphql_app.db.statements): the second tenant's request reuses the first's
+    statement, with its own tenant, never the values it was built with."""
+    for _ in range(2):
+        for client, company, match_ids in (
+            (as_admin, world.company_a, world.match_ids_a),
+            (as_other_tenant, world.company_b, world.match_ids_b),
+        ):
+            page = (await client.data(TENANT_LISTS))["grantMatches"]
+            assert sorted(e["node"]["id"] for e in page["edges"]) == sorted(match_ids)
+            assert {e["node"]["company"]["id"] for e in page["edges"]} == {company}
+
+
 async def test_tenant_wide_stats_do_not_count_other_tenants_flags(world, as_other_tenant):
     """tenant-a saved and dismissed matches; tenant-b's stats know nothing of it."""
     data = await as_other_tenant.data("{ grantMatchStats { total saved dismissed viewed } }")
