@@ -602,3 +602,9 @@ class ServerSubprocess:
 
 def healthz_ok(client: httpx.Client, base_url: str) -> bool:
     return client.get(base_url + "/healthz").status_code == 200
+
+
+def readyz_ok(client: httpx.Client, base_url: str) -> bool:
+    """Ready including the embedding model: a ``serve`` that preloads it in the background has finished (its CPU
+    would otherwise count in the first measured requests)."""
+    return client.get(base_url + "/readyz").status_code == 200

@@ -38,11 +38,11 @@ from bench.common import (
     drop_grants_hnsw_index,
     fmt_ms,
     free_port,
-    healthz_ok,
     machine_info,
     markdown_table,
     ms_since,
     percentiles,
+    readyz_ok,
     rebuild_grants_hnsw_index,
     report,
     synthetic_match_rows,
@@ -294,7 +294,7 @@ def matchgraph_command() -> list[str]:
 
 
 def start_server(bench_db: BenchDatabase, log_dir: Path, extra_env: dict[str, str] | None = None) -> ServerSubprocess:
-    """``matchgraph serve`` on 127.0.0.1 against the bench database, ready (``/healthz``)."""
+    """``matchgraph serve`` on 127.0.0.1 against the bench database, ready (``/readyz``: the model loaded too)."""
     env = {
         **os.environ,
         "MATCHGRAPH_DATABASE_URL": bench_db.url,
@@ -309,7 +309,7 @@ def start_server(bench_db: BenchDatabase, log_dir: Path, extra_env: dict[str, st
     server = ServerSubprocess(
         "server", [*matchgraph_command(), "serve", "--host", "127.0.0.1", "--port", str(port)], env, port, log_dir
     )
-    server.wait_ready(healthz_ok, timeout=120.0)
+    server.wait_ready(readyz_ok, timeout=180.0)
     return server
 
 

@@ -44,7 +44,7 @@ async def grant_matches_page(
     first: FirstArg = 20,
     after: AfterArg = None,
 ) -> Connection[GrantMatch]:
-    """Stored grant matches, best first: the frontend's page (one SELECT, plus one per nested type)."""
+    """Stored grant matches, best first: the frontend's page (one SELECT, its grants and companies joined)."""
     cid = validation.parse_uuid(company_id, "companyId") if company_id is not None else None
     flt = GrantMatchFilter(status.value if status else None, validation.score_threshold(min_score))
     page = PageRequest(validation.page_size(first), MatchCursor.decode(after) if after else None)

@@ -16,16 +16,23 @@ who asks; visibility is decided before the payload is yielded), the event is exe
 
 from __future__ import annotations
 
+import math
+import operator
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
@@ -44,7 +51,28 @@ _PLAIN_ATTRIBUTE = "_matchgraph_plain_field"
 _NOT_DESCRIBED = object()
 
 
-def _plain_field(field_def: GraphQLField) -> tuple[Any, bool, bool, bool] | None:
+class PlainField(NamedTuple):
+    """How to read and serialise a plain leaf field."""
+
+    leaf_type: Any
+    non_null: bool
+    is_list: bool
+    item_non_null: bool
+    read: Callable[[Any], Any]  # the value of the field on a source object
+    exact: type | None  # a value of exactly this type serialises as itself (String, ID, Boolean, finite Float)
+
+
+_EXACT = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool, GraphQLFloat: float}
+
+
+def _reader(field_def: GraphQLField) -> Callable[[Any], Any]:
+    definition = (field_def.extensions or {}).get("strawberry-definition")
+    if definition is not None and definition.default_resolver is getattr:
+        return operator.attrgetter(definition.python_name)  # what Strawberry's default resolver does, in C
+    return lambda source: field_def.resolve(source, None)
+
+
+def _plain_field(field_def: GraphQLField) -> PlainField | None:
     described = field_def.__dict__.get(_PLAIN_ATTRIBUTE, _NOT_DESCRIBED)
     if described is not _NOT_DESCRIBED:
         return described
@@ -54,13 +82,14 @@ def _plain_field(field_def: GraphQLField) -> tuple[Any, bool, bool, bool] | None
         if isinstance(field_type, GraphQLNonNull):
             field_type, non_null = field_type.of_type, True
         if is_leaf_type(field_type):
-            described = (field_type, non_null, False, False)
+            described = PlainField(field_type, non_null, False, False, _reader(field_def), _EXACT.get(field_type))
         elif isinstance(field_type, GraphQLList):
             item_type, item_non_null = field_type.of_type, False
             if isinstance(item_type, GraphQLNonNull):
                 item_type, item_non_null = item_type.of_type, True
             if is_leaf_type(item_type):
-                described = (item_type, non_null, True, item_non_null)
+                exact = _EXACT.get(item_type)
+                described = PlainField(item_type, non_null, True, item_non_null, _reader(field_def), exact)
     field_def.__dict__[_PLAIN_ATTRIBUTE] = described
     return described
 
@@ -96,12 +125,14 @@ class _Unusual(Exception):
     """The value needs graphql-core's full completion (to raise or report as it does)."""
 
 
-def _coerce(leaf_type: Any, value: Any, non_null: bool) -> Any:
+def _coerce(plain: PlainField, value: Any, non_null: bool) -> Any:
     if value is None:
         if non_null:
             raise _Unusual
         return None
-    coerced = leaf_type.coerce_output_value(value)
+    if type(value) is plain.exact and (plain.exact is not float or math.isfinite(value)):
+        return value  # what the scalar's serialiser would return, without calling it
+    coerced = plain.leaf_type.coerce_output_value(value)
     if coerced is None or coerced is Undefined:
         raise _Unusual
     return coerced
@@ -220,14 +251,13 @@ class MatchgraphExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list, field_def, plain, direct in cached[1]:
                 if plain is not None:
-                    leaf_type, non_null, is_list, item_non_null = plain
                     try:
-                        value = field_def.resolve(source_value, None)
-                        if not is_list or value is None:
-                            results[response_name] = _coerce(leaf_type, value, non_null)
+                        value = plain.read(source_value)
+                        if not plain.is_list or value is None:
+                            results[response_name] = _coerce(plain, value, plain.non_null)
                             continue
                         if isinstance(value, list | tuple):
-                            results[response_name] = [_coerce(leaf_type, item, item_non_null) for item in value]
+                            results[response_name] = [_coerce(plain, item, plain.item_non_null) for item in value]
                             continue
                     except Exception:
                         pass  # graphql-core below raises or reports it exactly as it always does
@@ -319,13 +349,12 @@ class MatchgraphExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field_def = parent_type.fields.get(field_details_list[0].node.name.value)
             plain = _plain_field(field_def) if field_def is not None else None
             if plain is not None:
-                leaf_type, non_null, is_list, item_non_null = plain
                 try:
-                    value = field_def.resolve(source, None)
-                    if not is_list or value is None:
-                        return _coerce(leaf_type, value, non_null)
+                    value = plain.read(source)
+                    if not plain.is_list or value is None:
+                        return _coerce(plain, value, plain.non_null)
                     if isinstance(value, list | tuple):
-                        return [_coerce(leaf_type, item, item_non_null) for item in value]
+                        return [_coerce(plain, item, plain.item_non_null) for item in value]
                 except Exception:
                     pass
         return super().execute_field(parent_type, source, field_details_list, path, position_context)

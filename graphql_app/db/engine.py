@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from graphql_app.db.url import DatabaseTarget, parse_database_url
+
+T = TypeVar("T")
 
 #: Statements (including BEGIN/COMMIT/ROLLBACK) sent while a :class:`StatementLog` is active.
 _active_log: contextvars.ContextVar[StatementLog | None] = contextvars.ContextVar("statement_log", default=None)
@@ -148,14 +151,22 @@ class Database:
         round trip on release (these connections never change session state). Beyond ``pool_size`` concurrent
         statements, callers queue for a connection instead of opening and closing extra ones.
         """
+        return await self._on_fast_pool(sql, lambda conn: conn.fetchval(sql, *params))
+
+    async def fetch_rows(self, sql: str, *params: object) -> list[asyncpg.Record]:
+        """The rows of one read-only statement already rendered to SQL text (``graphql_app.db.statements``), on
+        the same pool as :meth:`fetch_value`."""
+        return await self._on_fast_pool(sql, lambda conn: conn.fetch(sql, *params))
+
+    async def _on_fast_pool(self, sql: str, run: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         _record(sql)
         pool = self._fast_pool or await self._open_fast_pool()
         if self.statement_span is None:
             async with pool.acquire() as conn:
-                return await conn.fetchval(sql, *params)
+                return await run(conn)
         with self.statement_span(sql):
             async with pool.acquire() as conn:
-                return await conn.fetchval(sql, *params)
+                return await run(conn)
 
     async def _open_fast_pool(self) -> asyncpg.Pool:
         async with self._fast_pool_lock:

@@ -1,13 +1,15 @@
 """Statements built once per *shape* and executed with fresh values.
 
 Building a SQLAlchemy statement with subqueries is costly in Python: every subquery proxies each of its
-columns, dozens of objects per column. A read path that runs the same statement with different values (a page
-for another tenant, company or cursor) builds it once per shape here and passes the values at execution.
+columns, dozens of objects per column; executing it through SQLAlchemy adds a compile-cache lookup and result
+processing per value. A read path that runs the same statement with different values (a page for another
+tenant, company or cursor) builds it once per shape here, renders it once to SQL text with ``$n`` placeholders,
+and runs the text on the plain asyncpg pool (``Database.fetch_rows``) with the request's values.
 
 This is only correct when every value of the statement is a *named* bind parameter (the access rules name
 theirs, ``access.VIEWER_TENANT`` and friends): a statement holding an anonymous one — a literal compared in
 Python, ``column >= 0.5`` — would replay the value it was built with, so :meth:`ShapedStatements.get` refuses to
-cache it. :meth:`ShapedStatements.values` refuses values that miss a parameter for the same reason.
+cache it; :meth:`ShapedStatement.arguments` refuses values that miss a parameter.
 """
 
 from __future__ import annotations
@@ -17,23 +19,25 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import JSON
+from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import _anonymous_label
 
-_DIALECT = postgresql.dialect()
+_DIALECT = asyncpg.dialect()  # $n placeholders, a name used twice shares one
 
 
 @dataclass(frozen=True)
 class ShapedStatement:
-    statement: Executable
-    parameters: frozenset[str]
+    sql: str
+    parameters: tuple[str, ...]  # the bind parameters' names, in the order of their placeholders
+    json_columns: frozenset[str]  # selected columns asyncpg returns as JSON text (SQLAlchemy would decode them)
 
-    def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The statement's parameters' values out of ``values``, which must name every one of them (a missing one
-        would replay its build-time value)."""
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        """The placeholders' values out of ``values``, which must name every parameter (SQL text has no
+        build-time value to fall back on, and a wrong one must never be guessed)."""
         try:
-            return {name: values[name] for name in self.parameters}
+            return [values[name] for name in self.parameters]
         except KeyError as missing:
             raise RuntimeError(f"no value for {missing}: the statement would reuse a stale one") from None
 
@@ -51,11 +55,16 @@ class ShapedStatements:
             self._statements.move_to_end(shape)
             return cached
         statement = build()
-        binds = statement.compile(dialect=_DIALECT).binds.values()
-        anonymous = [bind for bind in binds if isinstance(bind.key, _anonymous_label)]
+        compiled = statement.compile(dialect=_DIALECT)
+        anonymous = [bind for bind in compiled.binds.values() if isinstance(bind.key, _anonymous_label)]
         if anonymous:
             raise RuntimeError(f"statement of shape {shape!r} has unnamed values: {[str(b) for b in anonymous]}")
-        cached = ShapedStatement(statement, frozenset(bind.key for bind in binds))
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise RuntimeError(f"statement of shape {shape!r} has an expanding IN list: use = ANY(array) instead")
+        json_columns = frozenset(
+            column.name for column in getattr(statement, "selected_columns", ()) if isinstance(column.type, JSON)
+        )
+        cached = ShapedStatement(compiled.string, tuple(compiled.positiontup or ()), json_columns)
         self._statements[shape] = cached
         while len(self._statements) > self._size:
             self._statements.popitem(last=False)

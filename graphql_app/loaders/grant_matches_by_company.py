@@ -31,15 +31,15 @@ class GrantMatchesByCompanyLoader(DataLoader[Key, MatchPage]):
         for company_id, flt, page, now in keys:
             groups[(flt, page, now)].append(company_id)
         results: dict[Key, MatchPage] = {}
-        async with self.db.reader() as conn:
-            for (flt, page, now), company_ids in groups.items():
-                pages = await fetch_grant_match_pages(conn, self.principal, company_ids, flt, page, now)
-                empty = [cid for cid in company_ids if cid not in pages]
-                totals = (
-                    await count_grant_matches(conn, self.principal, empty, flt, now) if page.after and empty else {}
+        for (flt, page, now), company_ids in groups.items():
+            pages = await fetch_grant_match_pages(self.db, self.principal, company_ids, flt, page, now)
+            empty = [cid for cid in company_ids if cid not in pages]
+            totals = {}
+            if page.after and empty:  # past the end of these lists: their totals still count them
+                async with self.db.reader() as conn:
+                    totals = await count_grant_matches(conn, self.principal, empty, flt, now)
+            for cid in company_ids:
+                results[(cid, flt, page, now)] = pages.get(cid) or MatchPage(
+                    total_count=totals.get(cid, 0), has_previous_page=page.after is not None
                 )
-                for cid in company_ids:
-                    results[(cid, flt, page, now)] = pages.get(cid) or MatchPage(
-                        total_count=totals.get(cid, 0), has_previous_page=page.after is not None
-                    )
         return [results[key] for key in keys]

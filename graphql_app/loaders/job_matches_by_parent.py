@@ -29,14 +29,14 @@ class JobMatchesByParentLoader(DataLoader[Key, MatchPage]):
         for parent_id, flt, page in keys:
             groups[(flt, page)].append(parent_id)
         results: dict[Key, MatchPage] = {}
-        async with self.db.reader() as conn:
-            for (flt, page), ids in groups.items():
-                pages = await fetch_job_match_pages(conn, self.principal, self.parent, ids, flt, page)
-                for parent_id in ids:
-                    total = 0
-                    if parent_id not in pages and page.after:  # past the end: the total still counts the list
+        for (flt, page), ids in groups.items():
+            pages = await fetch_job_match_pages(self.db, self.principal, self.parent, ids, flt, page)
+            for parent_id in ids:
+                total = 0
+                if parent_id not in pages and page.after:  # past the end: the total still counts the list
+                    async with self.db.reader() as conn:
                         total = await count_job_matches(conn, self.principal, self.parent, parent_id, flt)
-                    results[(parent_id, flt, page)] = pages.get(parent_id) or MatchPage(
-                        total_count=total, has_previous_page=page.after is not None
-                    )
+                results[(parent_id, flt, page)] = pages.get(parent_id) or MatchPage(
+                    total_count=total, has_previous_page=page.after is not None
+                )
         return [results[key] for key in keys]

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, Select, and_, bindparam, func, select
+from sqlalchemy import Float, Select, and_, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -79,12 +80,12 @@ def _page_base(principal: Principal, flt: GrantMatchFilter, now: datetime, by_co
     joined = grant_matches.join(grants, grants.c.id == grant_matches.c.grant_id).outerjoin(companies, company_visible)
     base = select(*columns).select_from(joined).where(*list_conditions(principal, flt, now))
     if by_company:
-        base = base.where(grant_matches.c.company_id.in_(bindparam(COMPANY_IDS, expanding=True)))
+        base = base.where(grant_matches.c.company_id == any_(bindparam(COMPANY_IDS, type_=ARRAY(UUID(as_uuid=True)))))
     return base
 
 
 async def fetch_grant_match_pages(
-    conn: AsyncConnection,
+    db: Database,
     principal: Principal,
     company_ids: list[uuid.UUID] | None,
     flt: GrantMatchFilter,
@@ -106,7 +107,7 @@ async def fetch_grant_match_pages(
         values[MIN_SCORE] = flt.min_score
     if by_company:
         values[COMPANY_IDS] = company_ids
-    return _split_rows(await fetch_ranked_pages(conn, statement, values, partition=partition, page=page))
+    return _split_rows(await fetch_ranked_pages(db, statement, values, partition=partition, page=page))
 
 
 #: The matched grant's and company's columns on a page row, and the page row itself (tuples: attribute reads at
@@ -170,13 +171,13 @@ async def grant_match_page(
 ) -> MatchPage:
     """One company's (or the tenant's) page; NOT_FOUND for a company the principal cannot see."""
     keys = [company_id] if company_id is not None else None
-    async with db.reader() as conn:
-        result = (await fetch_grant_match_pages(conn, principal, keys, flt, page, now)).get(company_id)
-        if result is None:  # empty page: tell "no matches" from "no such company", and count past the end
+    result = (await fetch_grant_match_pages(db, principal, keys, flt, page, now)).get(company_id)
+    if result is None:  # empty page: tell "no matches" from "no such company", and count past the end
+        async with db.reader() as conn:
             if company_id is not None:
                 await visible_company(conn, principal, company_id)
             total = (await count_grant_matches(conn, principal, keys, flt, now)).get(company_id, 0) if page.after else 0
-            result = MatchPage(total_count=total, has_previous_page=page.after is not None)
+        result = MatchPage(total_count=total, has_previous_page=page.after is not None)
     return result
 
 

@@ -83,11 +83,13 @@ async def member_match_page(
 
 
 async def _parent_page(db, principal, key, parent_id, flt, page) -> MatchPage:
-    async with db.reader() as conn:
-        result = (await fetch_job_match_pages(conn, principal, key, [parent_id], flt, page)).get(parent_id)
-        if result is None:  # empty page: past the end of the list, the total still counts the whole list
-            total = await count_job_matches(conn, principal, key, parent_id, flt) if page.after else 0
-            result = MatchPage(total_count=total, has_previous_page=page.after is not None)
+    result = (await fetch_job_match_pages(db, principal, key, [parent_id], flt, page)).get(parent_id)
+    if result is None:  # empty page: past the end of the list, the total still counts the whole list
+        total = 0
+        if page.after:
+            async with db.reader() as conn:
+                total = await count_job_matches(conn, principal, key, parent_id, flt)
+        result = MatchPage(total_count=total, has_previous_page=page.after is not None)
     return result
 
 

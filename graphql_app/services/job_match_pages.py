@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
 from graphql_app.auth import Principal
+from graphql_app.db.engine import Database
 from graphql_app.db.models import job_matches
 from graphql_app.db.statements import ShapedStatements
 from graphql_app.services.pages import (
@@ -33,7 +35,7 @@ class JobMatchFilter:
 
 
 async def fetch_job_match_pages(
-    conn: AsyncConnection,
+    db: Database,
     principal: Principal,
     key: str,
     ids: list[uuid.UUID],
@@ -45,12 +47,12 @@ async def fetch_job_match_pages(
     statement = _PAGE_STATEMENTS.get(shape, lambda: _pages_statement(principal, key, flt, page))
     values = {**access.viewer_values(principal, None), **ranked_page_values(page), PARENT_IDS: ids}
     values.update(quality=flt.quality, status=flt.status)
-    return await fetch_ranked_pages(conn, statement, values, partition=key, page=page)
+    return await fetch_ranked_pages(db, statement, values, partition=key, page=page)
 
 
 def _pages_statement(principal: Principal, key: str, flt: JobMatchFilter, page: PageRequest) -> Select:
     base = select(*JOB_MATCH_COLUMNS, job_matches.c.belonging_probability.label("score")).where(
-        job_matches.c[key].in_(bindparam(PARENT_IDS, expanding=True)),
+        job_matches.c[key] == any_(bindparam(PARENT_IDS, type_=ARRAY(UUID(as_uuid=True)))),
         *access.job_match_list(job_matches, principal, flt.quality, flt.status),
     )
     return ranked_pages_statement(base, score="score", partition=key, after=page.after is not None)

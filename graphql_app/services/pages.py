@@ -8,14 +8,16 @@ the cursor condition), so a page costs a single SELECT.
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import struct
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass, field
 
+import orjson
 from sqlalchemy import Integer, Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app.db.engine import Database
 from graphql_app.db.statements import ShapedStatement
@@ -137,21 +139,38 @@ def ranked_page_values(page: PageRequest) -> dict[str, object]:
 
 
 async def fetch_ranked_pages(
-    conn: AsyncConnection, statement: ShapedStatement, values: dict, *, partition: str | None, page: PageRequest
+    db: Database, statement: ShapedStatement, values: dict, *, partition: str | None, page: PageRequest
 ) -> dict[object, MatchPage]:
     """Runs a :func:`ranked_pages_statement` (``values``: the base's and :func:`ranked_page_values`); pages keyed by
-    partition value (``None`` when ``partition`` is None)."""
+    partition value (``None`` when ``partition`` is None), their rows named tuples of the statement's columns."""
+    records = await db.fetch_rows(statement.sql, *statement.arguments(values))
     pages: dict[object, MatchPage] = {}
-    for row in await conn.execute(statement.statement, statement.values(values)):
-        key = row._mapping[partition] if partition else None
+    if not records:
+        return pages
+    row_type = _row_type(tuple(records[0].keys()))
+    key_index = row_type._fields.index(partition) if partition else None
+    total_index, position_index = row_type._fields.index("total_count"), row_type._fields.index("position")
+    json_indexes = [i for i, name in enumerate(row_type._fields) if name in statement.json_columns]
+    for record in records:
+        key = record[key_index] if key_index is not None else None
         current = pages.get(key)
         if current is None:
-            current = pages[key] = MatchPage(total_count=row.total_count, has_previous_page=page.after is not None)
-        if row.position > page.first:
+            current = pages[key] = MatchPage(total_count=record[total_index], has_previous_page=page.after is not None)
+        if record[position_index] > page.first:
             current.has_next_page = True
+        elif json_indexes:
+            values = list(record)
+            for i in json_indexes:
+                values[i] = orjson.loads(values[i]) if values[i] is not None else None
+            current.rows.append(row_type._make(values))
         else:
-            current.rows.append(row)
+            current.rows.append(row_type._make(record))
     return pages
+
+
+@functools.cache
+def _row_type(columns: tuple[str, ...]) -> type:
+    return namedtuple("PageRow", columns)
 
 
 @dataclass

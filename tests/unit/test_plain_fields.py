@@ -1,10 +1,12 @@
 """The resolver path's short path for plain leaf fields describes each field definition once, on that definition."""
 
-from graphql import GraphQLField, GraphQLObjectType, GraphQLString
+import pytest
+from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLString
 
 from schema.execution import _plain_field
 
 ITEM = GraphQLObjectType("Item", {"name": GraphQLField(GraphQLString)})
+ITEM_VALUE = type("ItemValue", (), {"name": "x"})()
 
 
 def attribute_read(source, info):
@@ -30,5 +32,26 @@ def test_a_described_field_never_lends_its_description_to_a_later_one():
 
 
 def test_only_plain_scalar_fields_take_the_short_path():
-    assert _plain_field(field(GraphQLString)) == (GraphQLString, False, False, False)
+    plain = _plain_field(field(GraphQLString))
+    assert (plain.leaf_type, plain.non_null, plain.is_list, plain.item_non_null, plain.exact) == (
+        GraphQLString,
+        False,
+        False,
+        False,
+        str,
+    )
+    assert plain.read(ITEM_VALUE) == "x"  # without Strawberry's definition: through the field's own resolver
     assert _plain_field(GraphQLField(GraphQLString, resolve=lambda *_: "x")) is None
+
+
+def test_values_a_serialiser_would_change_or_refuse_still_go_through_it():
+    from graphql import GraphQLFloat, GraphQLID
+
+    from schema.execution import _coerce
+
+    as_float = _plain_field(field(GraphQLFloat))
+    assert _coerce(as_float, 0.25, True) == 0.25
+    assert _coerce(as_float, 1, True) == 1.0 and isinstance(_coerce(as_float, 1, True), float)
+    with pytest.raises(GraphQLError):
+        _coerce(as_float, float("nan"), True)  # not finite: the serialiser's error, as graphql-core reports it
+    assert _coerce(_plain_field(field(GraphQLID)), 7, True) == "7"
