@@ -17,6 +17,8 @@ who asks; visibility is decided before the payload is yielded), the event is exe
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import AsyncIterable
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import (
@@ -27,6 +29,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     InlineFragmentNode,
+    OperationType,
     SelectionSetNode,
     Undefined,
     get_named_type,
@@ -85,6 +88,12 @@ _EVENT_RESULTS_SIZE = 32
 shared_event_results = 0
 
 
+#: The subscription executor whose source stream this task reads (graphql_app.web.broadcast).
+current_subscription: ContextVar[MatchgraphExecutionContext | None] = ContextVar(
+    "matchgraph_subscription_executor", default=None
+)
+
+
 class MatchgraphExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with the short path for plain leaf fields and shared event results."""
 
@@ -95,6 +104,17 @@ class MatchgraphExecutionContext(StrawberryGraphQLCoreExecutionContext):
         audience = self._audience()
         executor._event_key = None if audience is None else (id(payload), *audience)
         return executor
+
+    def cancellable_iterable(self, iterable: AsyncIterable[Any]) -> AsyncIterable[Any]:
+        # Called with the subscription's source stream before its first event is read, in the operation's task:
+        # the stream's resolver can find the executor here (the broadcast path executes events with it).
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            current_subscription.set(self)
+        return super().cancellable_iterable(iterable)
+
+    def audience(self) -> tuple | None:
+        """What an event's result depends on besides the payload and the viewer (see ``_audience``)."""
+        return self._audience()
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         key = self._event_key
