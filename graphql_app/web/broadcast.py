@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -233,12 +232,9 @@ class EventBroadcaster:
                     subscriber.hand_back(row)
 
 
-_BROADCASTERS: weakref.WeakKeyDictionary[Any, dict[str, EventBroadcaster]] = weakref.WeakKeyDictionary()
-
-
-def broadcaster(owner: Any, source: BroadcastSource) -> EventBroadcaster:
-    """The broadcaster of ``source`` for ``owner`` (the process's event hub)."""
-    by_name = _BROADCASTERS.setdefault(owner, {})
+def broadcaster(hub: Any, source: BroadcastSource) -> EventBroadcaster:
+    """The broadcaster of ``source`` for ``hub`` (the process's event hub), kept on the hub itself."""
+    by_name = hub.__dict__.setdefault("_matchgraph_broadcasters", {})
     found = by_name.get(source.name)
     if found is None:
         found = by_name[source.name] = EventBroadcaster(source)
@@ -246,11 +242,11 @@ def broadcaster(owner: Any, source: BroadcastSource) -> EventBroadcaster:
 
 
 async def rows_to_send(
-    owner: Any, source: BroadcastSource, viewer: Principal, ordinary: Callable[[], AsyncIterator[Any]]
+    hub: Any, source: BroadcastSource, viewer: Principal, ordinary: Callable[[], AsyncIterator[Any]]
 ) -> AsyncIterator[Any]:
     """The rows this subscription's own stream must send: only those the broadcast hands back when the
     operation can be broadcast (until the viewer's token expires), else every row of ``ordinary()``."""
-    hub_broadcaster = broadcaster(owner, source)
+    hub_broadcaster = broadcaster(hub, source)
     subscriber = await hub_broadcaster.join(viewer)
     if subscriber is None:
         async with contextlib.aclosing(ordinary()) as rows:

@@ -142,7 +142,8 @@ class LegacyWSHandler(_TokenLifetime, BaseGraphQLWSHandler):
         task = asyncio.current_task()
 
         def is_live() -> bool:
-            return self.tasks.get(operation_id) is task
+            # `stop` forgets the stream at once (the task only after awaiting its closing).
+            return self.tasks.get(operation_id) is task and operation_id in self.subscriptions
 
         current_target.set(BroadcastTarget.for_operation(self.websocket.ws.scope, operation_id, "data", is_live))
         await super().handle_async_results(operation_id, query, operation_name, variables)

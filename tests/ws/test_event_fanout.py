@@ -137,7 +137,7 @@ async def test_a_socket_that_cannot_keep_up_gets_its_events_through_its_own_stre
         # The server-side protocol of the slow socket, paused as its transport pauses it when the buffer is full.
         targets = {
             member.target.prefix: member.target
-            for broadcaster in broadcast._BROADCASTERS[services.events].values()
+            for broadcaster in services.events._matchgraph_broadcasters.values()
             for members in broadcaster.audiences.values()
             for member in members
         }
