@@ -117,9 +117,15 @@ async def _arrival(ws: Any) -> float:
     """The monotonic time this client received its next `next` message (CLOCK_MONOTONIC: comparable across
     processes on one machine)."""
     while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        message = json.loads(await ws.recv())
         if message["type"] == "next":
             return time.monotonic()
+
+
+async def _arrivals(sockets: list[Any]) -> list[float]:
+    """Every client's arrival time for the next event (one timeout for all: a task per client is enough)."""
+    async with asyncio.timeout(30):
+        return await asyncio.gather(*(_arrival(ws) for ws in sockets))
 
 
 def _client_process(ws_url: str, token: str, clients: int, events: int, deflate: bool, conn: Any) -> None:
@@ -130,7 +136,7 @@ def _client_process(ws_url: str, token: str, clients: int, events: int, deflate:
         conn.send("ready")
         arrivals = []
         for _ in range(events):
-            arrivals.append(await asyncio.gather(*(_arrival(ws) for ws in sockets)))
+            arrivals.append(await _arrivals(sockets))
             conn.send("received")
         conn.send(arrivals)
         for ws in sockets:
@@ -189,7 +195,7 @@ async def bench_end_to_end(
                 for _, pipe in children:
                     assert await asyncio.to_thread(pipe.recv) == "received"
             else:
-                arrivals.append(await asyncio.gather(*(_arrival(ws) for ws in sockets)))
+                arrivals.append(await _arrivals(sockets))
         if children:
             per_child = [await asyncio.to_thread(pipe.recv) for _, pipe in children]
             arrivals = [[t for child in per_child for t in child[i]] for i in range(total)]
