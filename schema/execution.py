@@ -12,6 +12,8 @@ it always does. A 20-row page has about 500 such fields.
 Subscription events: when one event (the same payload object) reaches many subscribers of the same document with
 the same variables, and that document selects only plain fields below its root field (nothing that depends on
 who asks; visibility is decided before the payload is yielded), the event is executed once and its result shared.
+A subscription's resolver also finds its executor (``current_subscription``): over a WebSocket the broadcast path
+(graphql_app.web.broadcast) executes each event once per audience with it and no per-subscriber stream runs.
 """
 
 from __future__ import annotations
