@@ -44,6 +44,8 @@ except ImportError:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
+#: What :meth:`BroadcastTarget.write` uses of uvicorn's protocol (set once the handshake is done).
+_PROTOCOL_ATTRIBUTES = ("conn", "transport", "writable", "disconnected", "close_sent")
 #: Where the ASGI server's own ``send`` is kept in a WebSocket scope.
 RAW_SEND_KEY = "matchgraph.raw_send"
 #: Events a parked subscriber may have waiting for the ordinary path; beyond that its backlog is dropped
@@ -79,6 +81,8 @@ class BroadcastTarget:
         raw_send = scope.get(RAW_SEND_KEY)
         protocol = getattr(raw_send, "__self__", None)
         if WebSocketsSansIOProtocol is None or not isinstance(protocol, WebSocketsSansIOProtocol):
+            return None
+        if not all(hasattr(protocol, name) for name in _PROTOCOL_ATTRIBUTES):  # another uvicorn version
             return None
         prefix = b'{"id":' + orjson.dumps(operation_id) + b',"type":"' + message_type.encode() + b'",'
         return cls(prefix, is_live, protocol)
