@@ -223,6 +223,16 @@ def computation_visible(viewer: Principal, row: Row) -> bool:
     return has_organisation_role(viewer) or row.requested_by == viewer.subject
 
 
+def computation_scope(viewer: Principal) -> tuple:
+    """Everything :func:`computation_visible` reads from the viewer: viewers with the same scope see the same
+    computations (the broadcast path groups subscribers by it)."""
+    if viewer.is_platform_admin:
+        return ("all",)
+    if has_organisation_role(viewer):
+        return ("tenant", viewer.tenant_id)
+    return ("requester", viewer.tenant_id, viewer.subject)
+
+
 # --- members, jobs, job matches ------------------------------------------------------------------------------------
 
 

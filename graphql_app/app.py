@@ -41,6 +41,7 @@ from graphql_app.services.webhooks import WebhookPolicy
 from graphql_app.settings import Settings, load_settings
 from graphql_app.web import graphiql, health
 from graphql_app.web.body_limit import BodySizeLimit
+from graphql_app.web.broadcast import RawSendMiddleware
 from graphql_app.web.compression import Compression
 from graphql_app.web.origins import OriginPolicy
 from graphql_app.web.startup import Startup, StartupGate
@@ -150,7 +151,8 @@ def create_app(
 
     startup = Startup()
     origins = OriginPolicy.from_setting(settings.allowed_origins, development=settings.embedded)
-    middleware = [tracing.asgi_middleware()] if settings.tracing else []
+    # Tracing watches every WebSocket frame; without it the broadcast path may write frames itself.
+    middleware = [tracing.asgi_middleware()] if settings.tracing else [Middleware(RawSendMiddleware)]
     middleware += [
         Middleware(RequestLog),
         Middleware(StartupGate, startup=startup, wait_seconds=settings.startup_wait_seconds),

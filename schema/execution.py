@@ -12,6 +12,8 @@ it always does. A 20-row page has about 500 such fields.
 Subscription events: when one event (the same payload object) reaches many subscribers of the same document with
 the same variables, and that document selects only plain fields below its root field (nothing that depends on
 who asks; visibility is decided before the payload is yielded), the event is executed once and its result shared.
+A subscription's resolver also finds its executor (``current_subscription``): over a WebSocket the broadcast path
+(graphql_app.web.broadcast) executes each event once per audience with it and no per-subscriber stream runs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from __future__ import annotations
 import math
 import operator
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -34,6 +37,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLString,
     InlineFragmentNode,
+    OperationType,
     SelectionSetNode,
     Undefined,
     get_named_type,
@@ -146,6 +150,12 @@ _EVENT_RESULTS_SIZE = 32
 shared_event_results = 0
 
 
+#: The subscription executor whose source stream this task reads (graphql_app.web.broadcast).
+current_subscription: ContextVar[MatchgraphExecutionContext | None] = ContextVar(
+    "matchgraph_subscription_executor", default=None
+)
+
+
 class MatchgraphExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with the short path for plain leaf fields and shared event results."""
 
@@ -156,6 +166,17 @@ class MatchgraphExecutionContext(StrawberryGraphQLCoreExecutionContext):
         audience = self._audience()
         executor._event_key = None if audience is None else (id(payload), *audience)
         return executor
+
+    def cancellable_iterable(self, iterable: AsyncIterable[Any]) -> AsyncIterable[Any]:
+        # Called with the subscription's source stream before its first event is read, in the operation's task:
+        # the stream's resolver can find the executor here (the broadcast path executes events with it).
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            current_subscription.set(self)
+        return super().cancellable_iterable(iterable)
+
+    def audience(self) -> tuple | None:
+        """What an event's result depends on besides the payload and the viewer (see ``_audience``)."""
+        return self._audience()
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         key = self._event_key

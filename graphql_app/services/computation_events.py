@@ -55,6 +55,13 @@ async def follow_computation(
                 yield row
 
 
+async def completed_row(db: Database, hub: Notifications, event) -> Row | None:
+    """The finished computation an event reports, read once per event however many ask; None for other events."""
+    if event.resync or not event.is_terminal:
+        return None
+    return await hub.state_for(event, lambda: load_computation(db, event.computation_id))
+
+
 async def completed_computations(db: Database, hub: Notifications, viewer: Principal) -> AsyncIterator[Row]:
     """Every computation the viewer may see (``access.computation_visible``), as it finishes."""
     async with hub.subscribe() as events:
@@ -62,9 +69,7 @@ async def completed_computations(db: Database, hub: Notifications, viewer: Princ
             event = await next_event(events, viewer)
             if event is None:
                 return
-            if event.resync or not event.is_terminal:
-                continue
-            row = await hub.state_for(event, lambda e=event: load_computation(db, e.computation_id))
+            row = await completed_row(db, hub, event)
             if row is not None and access.computation_visible(viewer, row):
                 metrics.record_fanout(event.received_at)
                 yield row

@@ -4,6 +4,8 @@
 * A socket lives no longer than its token: it is closed with 4403 when the token expires, and every operation
   re-checks the token first (expiry, and a key withdrawn from the JWKS).
 * Protocol errors carry a close code and a reason, or an error message with ``extensions.code``.
+* Each operation runs with its broadcast target (graphql_app.web.broadcast): where a broadcast event's frame for
+  it goes, and whether the operation is still live.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from graphql_app.errors import MatchgraphError
+from graphql_app.web.broadcast import BroadcastTarget, current_target
 
 TOKEN_EXPIRED = (4403, "Token expired")
 
@@ -102,6 +105,13 @@ class TransportWSHandler(_TokenLifetime, BaseGraphQLTransportWSHandler):
                 return
         await super().handle_subscribe(message)
 
+    async def run_operation(self, operation) -> None:
+        def is_live() -> bool:
+            return self.operations.get(operation.id) is operation and not operation.completed
+
+        current_target.set(BroadcastTarget.for_operation(self.websocket.ws.scope, operation.id, "next", is_live))
+        await super().run_operation(operation)
+
     async def send_message(self, message) -> None:
         await super().send_message(_with_codes(message))
 
@@ -127,6 +137,16 @@ class LegacyWSHandler(_TokenLifetime, BaseGraphQLWSHandler):
                 await self.send_message({"id": message["id"], "type": "error", "payload": _error_payload(refusal)})
                 return
         await super().handle_start(message)
+
+    async def handle_async_results(self, operation_id, query, operation_name, variables) -> None:
+        task = asyncio.current_task()
+
+        def is_live() -> bool:
+            # `stop` forgets the stream at once (the task only after awaiting its closing).
+            return self.tasks.get(operation_id) is task and operation_id in self.subscriptions
+
+        current_target.set(BroadcastTarget.for_operation(self.websocket.ws.scope, operation_id, "data", is_live))
+        await super().handle_async_results(operation_id, query, operation_name, variables)
 
     async def send_message(self, message) -> None:
         await super().send_message(_with_codes(message))
