@@ -20,7 +20,8 @@ from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
 from graphql_app.db.models import grant_matches, grants
 from graphql_app.errors import not_found
-from graphql_app.services.catalogue import visible_company
+from graphql_app.services.catalogue import GRANT_COLUMNS, visible_company
+from graphql_app.services.grant_catalogue import CatalogueColumns
 from graphql_app.services.grant_matching import (
     ComputedMatch,
     computed_matches,
@@ -170,24 +171,55 @@ async def grant_match_statistics(
 @dataclass
 class LiveMatchPage:
     matches: list[ComputedMatch]
+    grants: list[Row]  # each match's grant (``catalogue.GRANT_COLUMNS``)
     cursors: list[str]
     total_count: int
     has_next_page: bool
     has_previous_page: bool
 
 
+#: Most grant rows a catalogue copy keeps for live pages (beyond, it starts over): pages show the top grants of
+#: each company, a small part of a large catalogue.
+MAX_KEPT_GRANT_ROWS = 20_000
+
+
+async def catalogue_grant_rows(conn: AsyncConnection, columns: CatalogueColumns, ids: list[uuid.UUID]) -> list[Row]:
+    """The grants ``ids`` (API columns), read once per copy of the catalogue (``CatalogueColumns.grant_rows``)."""
+    kept = columns.grant_rows
+    missing = [grant_id for grant_id in ids if grant_id not in kept]
+    if missing:
+        if len(kept) + len(missing) > MAX_KEPT_GRANT_ROWS:
+            kept.clear()
+            missing = list(ids)
+        for row in await conn.execute(select(*GRANT_COLUMNS).where(grants.c.id.in_(missing))):
+            kept[row.id] = row
+    return [kept[grant_id] for grant_id in ids]
+
+
 async def live_grant_match_page(
-    db: Database, principal: Principal, company_id: uuid.UUID, min_score: float, first: int, after: str | None, now
+    db: Database,
+    principal: Principal,
+    company_id: uuid.UUID,
+    min_score: float,
+    first: int,
+    after: str | None,
+    now: datetime,
+    *,
+    offload_cpu: bool = True,
 ) -> LiveMatchPage:
-    """Matches computed now from the current catalogue and peers (nothing stored), offset-paged."""
+    """Matches computed now from the current catalogue and peers (nothing stored), offset-paged, with their grants.
+    ``offload_cpu``: see ``score_catalogue_for_company``."""
     offset = decode_offset_cursor(after)
     async with db.reader() as conn:
         company = await visible_company(conn, principal, company_id)
-        scored = await score_catalogue_for_company(conn, company, now)
-    indices = listed_match_indices(scored, min_score)
-    window = indices[offset : offset + first]
+        scored = await score_catalogue_for_company(conn, company, now, offload_cpu=offload_cpu)
+        indices = listed_match_indices(scored, min_score)
+        window = indices[offset : offset + first]
+        matches = computed_matches(scored, window)
+        grant_rows = await catalogue_grant_rows(conn, scored.columns, [m.grant_id for m in matches])
     return LiveMatchPage(
-        matches=computed_matches(scored, window),
+        matches=matches,
+        grants=grant_rows,
         cursors=[encode_offset_cursor(offset + i) for i in range(len(window))],
         total_count=len(indices),
         has_next_page=offset + first < len(indices),
