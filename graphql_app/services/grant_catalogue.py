@@ -63,7 +63,7 @@ class CatalogueColumns:
     embedding_norms: np.ndarray  # float32 squared norms of ``embeddings`` (summed as pgvector sums them)
     #: Per company embedding, its dot products with the grants (see :meth:`cosine`).
     query_dots: QueryDots = field(default_factory=lambda: QueryDots(), compare=False, repr=False)
-    #: Grant id → the API's row of the grant (``catalogue.GRANT_COLUMNS``), filled as live pages show grants. Valid
+    #: Grant id → the grant's API columns (``grant_match_pages.GrantRow``), filled as live pages show grants. Valid
     #: as long as this copy is: any change to ``grants`` moves the catalogue version, which replaces the copy.
     grant_rows: dict[uuid.UUID, Any] = field(default_factory=dict, compare=False, repr=False)
 

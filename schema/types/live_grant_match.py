@@ -6,18 +6,25 @@ import uuid
 from collections.abc import Awaitable
 
 import strawberry
-from sqlalchemy.engine import Row
 from strawberry.types import Info
 
+from graphql_app.services.grant_match_pages import GrantRow
 from graphql_app.services.grant_matching import ComputedMatch
+from schema.scalars import JSON
 from schema.types.grant import Grant
-from schema.types.grant_match_scores import GrantMatchScores
+from schema.types.grant_match_scores import SCORE_BREAKDOWN_DESCRIPTION, GrantMatchScores
 
 
 @strawberry.type(description="A grant match computed now from the current catalogue; nothing is stored.")
 class LiveGrantMatch(GrantMatchScores):
     grant_id: strawberry.Private[uuid.UUID]
-    grant_row: strawberry.Private[Row | None] = None  # the grant, when the page came with it
+    grant_row: strawberry.Private[GrantRow | None] = None  # the grant, when the page came with it
+    computed: strawberry.Private[ComputedMatch | None] = None
+
+    @strawberry.field(description=SCORE_BREAKDOWN_DESCRIPTION)
+    def score_breakdown(self) -> JSON:
+        # Rendered only when asked for (twenty JSON objects per page otherwise).
+        return self.computed.score_breakdown
 
     @strawberry.field(description="The matched grant.")
     def grant(self, info: Info) -> Grant:
@@ -31,7 +38,7 @@ class LiveGrantMatch(GrantMatchScores):
         return Grant.from_row(await info.context.loaders.grant_by_id.load(self.grant_id))
 
     @classmethod
-    def from_computed(cls, match: ComputedMatch, grant_row: Row | None = None) -> LiveGrantMatch:
+    def from_computed(cls, match: ComputedMatch, grant_row: GrantRow | None = None) -> LiveGrantMatch:
         return cls(
             grant_id=match.grant_id,
             grant_row=grant_row,
@@ -42,5 +49,5 @@ class LiveGrantMatch(GrantMatchScores):
             collaborative_score=match.collaborative_score,
             recency_score=match.recency_score,
             match_reasons=match.match_reasons,
-            score_breakdown=match.score_breakdown,
+            computed=match,
         )
