@@ -191,24 +191,29 @@ class CatalogueCache:
         self._lock = asyncio.Lock()
         self.loads = 0
 
-    async def columns(self, conn: AsyncConnection, *, reload: bool = False) -> CatalogueColumns:
-        """The copy as of the catalogue version ``conn`` sees now (its own uncommitted changes included)."""
+    async def columns(
+        self, conn: AsyncConnection, *, reload: bool = False, key: tuple | None = None
+    ) -> CatalogueColumns:
+        """The copy as of the catalogue version ``conn`` sees now (its own uncommitted changes included). ``key``:
+        the :data:`CATALOGUE_KEY` values the caller has just read on ``conn`` with another statement (one round
+        trip fewer)."""
         async with self._lock:
-            key = tuple((await conn.execute(_CATALOGUE_KEY)).one())
+            if key is None:
+                key = tuple((await conn.execute(CATALOGUE_KEY)).one())
             if reload or key != self._key or self._columns is None:
                 rows = (await conn.execute(_ATTRIBUTES)).all()
                 self._columns = await asyncio.to_thread(_columns_of, rows)
                 self.loads += 1
                 # Each statement has its own snapshot: the rows are those of ``key`` only if no change committed
                 # in between. Otherwise they serve this call and the next call loads again.
-                settled = tuple((await conn.execute(_CATALOGUE_KEY)).one())
+                settled = tuple((await conn.execute(CATALOGUE_KEY)).one())
                 self._key = key if settled == key else None
             return self._columns
 
 
 # The row's xmin (the transaction that last bumped the version) tells a committed version from the same number
 # reached by a transaction that rolled back (a copy taken inside it must not be reused).
-_CATALOGUE_KEY = select(
+CATALOGUE_KEY = select(
     func.current_database(),
     catalogue_version.c.version,
     literal_column("catalogue_version.xmin::text", Text),

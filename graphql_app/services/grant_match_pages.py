@@ -12,17 +12,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
-from graphql_app.db.models import grant_matches, grants
+from graphql_app.db.models import catalogue_version, companies, grant_matches, grants
 from graphql_app.errors import not_found
-from graphql_app.services.catalogue import GRANT_COLUMNS, visible_company
-from graphql_app.services.grant_catalogue import CatalogueColumns
+from graphql_app.services.catalogue import GRANT_COLUMNS, visible_company, visible_company_conditions
+from graphql_app.services.grant_catalogue import CATALOGUE_KEY, CatalogueColumns
 from graphql_app.services.grant_matching import (
     ComputedMatch,
     computed_matches,
@@ -203,6 +203,21 @@ async def catalogue_grant_rows(
     return [kept[grant_id] for grant_id in ids]
 
 
+async def _visible_company_and_catalogue_key(
+    conn: AsyncConnection, principal: Principal, company_id: uuid.UUID
+) -> tuple[Row, tuple]:
+    """``visible_company`` and the catalogue's version key (``CATALOGUE_KEY``) in one statement."""
+    query = (
+        select(companies, *CATALOGUE_KEY.selected_columns)
+        .select_from(companies.join(catalogue_version, true()))
+        .where(*visible_company_conditions(principal, company_id))
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise not_found("Company", company_id)
+    return row, tuple(row[len(companies.c) :])
+
+
 async def live_grant_match_page(
     db: Database,
     principal: Principal,
@@ -218,8 +233,10 @@ async def live_grant_match_page(
     ``offload_cpu``: see ``score_catalogue_for_company``."""
     offset = decode_offset_cursor(after)
     async with db.reader() as conn:
-        company = await visible_company(conn, principal, company_id)
-        scored = await score_catalogue_for_company(conn, company, now, offload_cpu=offload_cpu)
+        company, catalogue_key = await _visible_company_and_catalogue_key(conn, principal, company_id)
+        scored = await score_catalogue_for_company(
+            conn, company, now, offload_cpu=offload_cpu, catalogue_key=catalogue_key
+        )
         indices = listed_match_indices(scored, min_score)
         window = indices[offset : offset + first]
         matches = computed_matches(scored, window)

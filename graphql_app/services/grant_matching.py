@@ -148,12 +148,18 @@ def whole_days_left(deadline: datetime | None, now: datetime) -> float:
 
 
 async def score_catalogue_for_company(
-    conn: AsyncConnection, company: Row, now: datetime, *, offload_cpu: bool = True
+    conn: AsyncConnection,
+    company: Row,
+    now: datetime,
+    *,
+    offload_cpu: bool = True,
+    catalogue_key: tuple | None = None,
 ) -> ScoredCatalogue:
     """Pre-filter the open grants the company is eligible for, take their cosine similarity and other attributes
     from this process's copy of the catalogue (current as of ``conn``'s view), the peer signals from SQL, and
-    score them all (numpy; in a worker thread unless ``offload_cpu`` is false, so the event loop keeps serving)."""
-    columns = await catalogue_cache.columns(conn)
+    score them all (numpy; in a worker thread unless ``offload_cpu`` is false, so the event loop keeps serving).
+    ``catalogue_key``: see ``CatalogueCache.columns``."""
+    columns = await catalogue_cache.columns(conn, key=catalogue_key)
     rows = columns.prefiltered(company.country, company.size, now)
     signals: dict[str, tuple[float, int]] = {}
     if company.embedding is not None and len(rows):

@@ -46,10 +46,10 @@ async def test_live_scoring_sends_no_statement_over_the_grants_and_follows_chang
 
     with count_statements() as log:
         assert await live_scores(as_admin, company["id"]) == before
-    # The company, the catalogue version, the peer signals: no scan of the grants, and the page's grant rows
+    # The company with the catalogue version, the peer signals: no scan of the grants, and the page's grant rows
     # (`grant { title }`) were read with the copy's first page, not again.
     assert not any(scans_grants(s) for s in log.statements), log.statements
-    assert log.count == 3, log.statements
+    assert log.count == 2, log.statements
 
     async def after_change() -> dict[str, float]:
         with count_statements() as log:
