@@ -193,14 +193,14 @@ async def catalogue_grant_rows(
 ) -> list[GrantRow]:
     """The grants ``ids`` (API columns), read once per copy of the catalogue (``CatalogueColumns.grant_rows``)."""
     kept = columns.grant_rows
-    missing = [grant_id for grant_id in ids if grant_id not in kept]
+    found = {grant_id: kept[grant_id] for grant_id in ids if grant_id in kept}
+    missing = [grant_id for grant_id in ids if grant_id not in found]
     if missing:
         if len(kept) + len(missing) > MAX_KEPT_GRANT_ROWS:
             kept.clear()
-            missing = list(ids)
         for row in await conn.execute(select(*GRANT_COLUMNS).where(grants.c.id.in_(missing))):
-            kept[row.id] = GrantRow(*row)
-    return [kept[grant_id] for grant_id in ids]
+            found[row.id] = kept[row.id] = GrantRow(*row)
+    return [found[grant_id] for grant_id in ids]
 
 
 async def _visible_company_and_catalogue_key(
