@@ -221,7 +221,7 @@ async def _stop_events(services: AppServices) -> None:
 
 
 async def _close_scoring_pool(services: AppServices) -> None:
-    await asyncio.to_thread(services.scoring_pool.close)
+    await services.scoring_pool.close()
     services.scoring_pool = None
 
 

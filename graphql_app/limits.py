@@ -18,7 +18,8 @@ spreads. Nothing here touches the database.
 from __future__ import annotations
 
 import math
-from collections import Counter, OrderedDict
+import time
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,34 +246,58 @@ def _measure(
 class ExpensiveOperationLimiter:
     """A per-caller budget of expensive operations (``RATE_LIMITED_FIELDS``), in this process's memory.
 
-    Uses the `limits` package's moving window. Each API process keeps its own counts, so N processes allow up to
-    N times the budget in total (the budget bounds what one caller can make one process do).
+    A moving window: an operation is refused when the caller's costs within the last window (the rate's period)
+    plus its own would pass the rate's amount. Each API process keeps its own counts, so N processes allow up to
+    N times the budget in total (the budget bounds what one caller can make one process do). Kept here rather than
+    in the `limits` package's memory storage, which starts a timer thread on every charge (a millisecond or more
+    per live-scoring request on the hot path).
     """
 
     def __init__(self, rate: str) -> None:
         from limits import parse
-        from limits.storage import MemoryStorage
-        from limits.strategies import MovingWindowRateLimiter
 
         self.rate = parse(rate)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._window = float(self.rate.get_expiry())
+        self._spent: dict[str, deque[tuple[float, int]]] = {}  # caller → (when, cost), oldest first
+        self._totals: dict[str, int] = {}
+        self._charges = 0
 
-    def charge(self, caller: str, measure: Measure) -> None:
-        """Count the operation's expensive fields against the caller's budget; RATE_LIMITED when over it."""
+    def charge(self, caller: str, measure: Measure, now: float | None = None) -> None:
+        """Count the operation's expensive fields against the caller's budget; RATE_LIMITED when over it.
+        ``now``: ``time.monotonic()`` (tests pass their own)."""
         cost = sum(measure.rate_limited.values())
         if not cost:
             return
-        if cost > self.rate.amount or not self._limiter.hit(self.rate, caller, cost=cost):
-            import time
-
-            reset = self._limiter.get_window_stats(self.rate, caller).reset_time
-            retry_after = max(1, math.ceil(reset - time.time()))
+        now = time.monotonic() if now is None else now
+        self._charges += 1
+        if self._charges % 1024 == 0:
+            self._forget_idle(now)
+        spent = self._spent.setdefault(caller, deque())
+        total = self._totals.get(caller, 0)
+        while spent and spent[0][0] <= now - self._window:
+            total -= spent.popleft()[1]
+        if cost > self.rate.amount or total + cost > self.rate.amount:
+            if spent:
+                self._totals[caller] = total
+                retry_after = max(1, math.ceil(spent[0][0] + self._window - now))
+            else:
+                del self._spent[caller]
+                self._totals.pop(caller, None)
+                retry_after = 1
             raise LimitExceeded(
                 "RATE_LIMITED",
                 f"Too many expensive operations (live scoring, search, computations): at most {self.rate.amount} "
                 f"per {self.rate.get_expiry()} s per caller. Retry in {retry_after} s.",
                 retryAfter=retry_after,
             )
+        spent.append((now, cost))
+        self._totals[caller] = total + cost
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop the callers with nothing left in the window (bounds the memory of one-off callers)."""
+        for caller in [c for c, spent in self._spent.items() if spent[-1][0] <= now - self._window]:
+            del self._spent[caller]
+            self._totals.pop(caller, None)
 
 
 def check_document(

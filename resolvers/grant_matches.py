@@ -97,7 +97,8 @@ async def live_grant_matches(
         after,
         info.context.clock.now(),
     )
-    return page_connection(page, [LiveGrantMatch.from_computed(m) for m in page.matches])
+    matches = [LiveGrantMatch.from_computed(m, g) for m, g in zip(page.matches, page.grants, strict=True)]
+    return page_connection(page, matches)
 
 
 @strawberry.type(description="What `refreshGrantMatches` computed (and stored, when asked to).")

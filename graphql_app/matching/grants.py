@@ -317,7 +317,7 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def score_grants_for_company(company: CompanyProfile, candidates: GrantCandidates) -> GrantScoreTable:
     """Score every candidate grant for one company (see docs/matching.md)."""
-    company_nace = company.nace_codes
+    company_nace = tuple(company.nace_codes)
     return _combine(
         country=_per_distinct(candidates.countries, _eligibility_score(company.country)),
         size=_per_distinct(candidates.sizes, _eligibility_score(company.size)),
@@ -492,6 +492,7 @@ def _unsaved_candidates(grant: GrantProfile) -> GrantCandidates:
     return grant.candidates()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a pure function of two short tuples, met again on every scoring
 def _nace_score(company_codes: tuple[str, ...], grant_codes: tuple[str, ...]) -> float:
     return best_nace_overlap(company_codes, grant_codes)[0]
 

@@ -67,11 +67,9 @@ def squared_norms(vectors: np.ndarray) -> np.ndarray:
     return out
 
 
-def pgvector_cosine_similarities(
-    vectors: np.ndarray, norms: np.ndarray, rows: np.ndarray, query: np.ndarray
-) -> np.ndarray:
-    """``1 - (vectors[rows] <=> query)`` (float64) for the float32 ``vectors`` whose ``squared_norms`` are
-    ``norms``."""
+def pgvector_query_dots(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, float]:
+    """The float32 dot products of ``vectors[rows]`` with ``query``, and ``|query|²``, summed as pgvector sums
+    them: the expensive half of :func:`pgvector_cosine_similarities`, which :func:`cosine_from_dots` completes."""
     if query.shape != (vectors.shape[1],):
         raise ValueError(f"different vector dimensions {vectors.shape[1]} and {query.shape[-1]}")
     q = np.asarray(query, dtype=np.float32)
@@ -79,7 +77,21 @@ def pgvector_cosine_similarities(
     dots = np.empty(len(rows), dtype=np.float32)
     for start in range(0, len(rows), BLOCK_ROWS):
         dots[start : start + BLOCK_ROWS] = pgvector_dots(vectors[rows[start : start + BLOCK_ROWS]], q)
+    return dots, query_norm
+
+
+def cosine_from_dots(dots: np.ndarray, norms: np.ndarray, query_norm: float) -> np.ndarray:
+    """``1 - distance`` (float64) from :func:`pgvector_query_dots`' values and the rows' ``squared_norms``."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        similarity = dots.astype(np.float64) / np.sqrt(norms[rows].astype(np.float64) * query_norm)
+        similarity = dots.astype(np.float64) / np.sqrt(norms.astype(np.float64) * query_norm)
     similarity = np.clip(similarity, -1.0, 1.0)  # NaN (a zero vector) stays NaN
     return 1.0 - (1.0 - similarity)
+
+
+def pgvector_cosine_similarities(
+    vectors: np.ndarray, norms: np.ndarray, rows: np.ndarray, query: np.ndarray
+) -> np.ndarray:
+    """``1 - (vectors[rows] <=> query)`` (float64) for the float32 ``vectors`` whose ``squared_norms`` are
+    ``norms``."""
+    dots, query_norm = pgvector_query_dots(vectors, rows, query)
+    return cosine_from_dots(dots, norms[rows], query_norm)

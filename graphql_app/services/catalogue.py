@@ -149,11 +149,16 @@ async def _encode(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]
     return list(vectors)
 
 
+def visible_company_conditions(principal: Principal, company_id: uuid.UUID) -> list:
+    """The company ``company_id``, if the principal may see it (``access.tenant_rows``)."""
+    return [companies.c.id == company_id, access.tenant_rows(companies, principal)]
+
+
 async def visible_company(
     conn: AsyncConnection, principal: Principal, company_id: uuid.UUID, *, lock: bool = False
 ) -> Row:
     """A company the principal may see (its row, locked when asked); NOT_FOUND otherwise."""
-    query = select(companies).where(companies.c.id == company_id, access.tenant_rows(companies, principal))
+    query = select(companies).where(*visible_company_conditions(principal, company_id))
     row = (await conn.execute(query.with_for_update() if lock else query)).first()
     if row is None:
         raise not_found("Company", company_id)

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import LargeBinary, Text, func, literal_column, select
@@ -24,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphql_app.db.models import catalogue_version, grants
 from graphql_app.matching.grants import GrantCandidates
-from graphql_app.matching.similarity import pgvector_cosine_similarities, squared_norms
+from graphql_app.matching.similarity import cosine_from_dots, pgvector_query_dots, squared_norms
 
 SET_COLUMNS = ("countries", "nace_codes", "sizes", "carbon_categories", "certifications", "taxonomy_objectives")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,27 +61,45 @@ class CatalogueColumns:
     embeddings: np.ndarray  # float32, one row per grant (zeros where it has none)
     has_embedding: np.ndarray  # bool
     embedding_norms: np.ndarray  # float32 squared norms of ``embeddings`` (summed as pgvector sums them)
+    #: Per company embedding, its dot products with the grants (see :meth:`cosine`).
+    query_dots: QueryDots = field(default_factory=lambda: QueryDots(), compare=False, repr=False)
+    #: Grant id → the grant's API columns (``grant_match_pages.GrantColumns``), filled as live pages show grants. Valid
+    #: as long as this copy is: any change to ``grants`` moves the catalogue version, which replaces the copy.
+    grant_rows: dict[uuid.UUID, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def eligible(self, country: str, size: str) -> np.ndarray:
+        """Whether each grant's countries and sizes are unrestricted or list the company's (open or not)."""
+        country_ok = np.fromiter((not s or country in s for s in self.distinct_countries), dtype=bool)
+        size_ok = np.fromiter((not s or size in s for s in self.distinct_sizes), dtype=bool)
+        return country_ok[self.country_code] & size_ok[self.size_code]
 
     def prefiltered(self, country: str, size: str, now: datetime) -> np.ndarray:
         """Entries of the grants open at ``now`` whose countries and sizes are unrestricted or list the company's
         (``access.open_grants`` and the eligibility pre-filter), in catalogue order."""
-        country_ok = np.fromiter((not s or country in s for s in self.distinct_countries), dtype=bool)
-        size_ok = np.fromiter((not s or size in s for s in self.distinct_sizes), dtype=bool)
         is_open = self.rolling | (self.deadline_us >= microseconds_since_epoch(now))
-        return np.flatnonzero(is_open & country_ok[self.country_code] & size_ok[self.size_code])
+        return np.flatnonzero(is_open & self.eligible(country, size))
 
-    def cosine(self, rows: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
-        """The cosine similarity of entries ``rows`` to a company's embedding as the SQL pre-filter gave it: 0 when
-        either side has no embedding (see :mod:`graphql_app.matching.similarity`)."""
+    def cosine(self, rows: np.ndarray, embedding: np.ndarray | None, country: str, size: str) -> np.ndarray:
+        """The cosine similarity of entries ``rows`` (of ``prefiltered(country, size, …)``) to a company's embedding
+        as the SQL pre-filter gave it: 0 when either side has no embedding (see
+        :mod:`graphql_app.matching.similarity`).
+
+        The expensive part, the float32 dot products in pgvector's summing order, is kept per (embedding, country,
+        size) for every grant of that country and size with an embedding (``query_dots``): a company's next page
+        only divides by the norms. The kept values are a function of that key and this copy alone, so an edited
+        company (a new embedding, country or size) or catalogue (a new copy) never meets stale ones."""
         similarity = np.zeros(len(rows), dtype=np.float64)
         if embedding is None:
             return similarity
         (with_embedding,) = np.nonzero(self.has_embedding[rows])
         if len(with_embedding):
             query = np.asarray(embedding, dtype=np.float32)
-            similarity[with_embedding] = pgvector_cosine_similarities(
-                self.embeddings, self.embedding_norms, rows[with_embedding], query
-            )
+            picked = rows[with_embedding]
+            base, dots, query_norm = self.query_dots.get(self, query, country, size)
+            at = np.minimum(np.searchsorted(base, picked), len(base) - 1)
+            if len(base) == 0 or not np.array_equal(base[at], picked):
+                raise ValueError("rows outside the grants of the company's country and size")
+            similarity[with_embedding] = cosine_from_dots(dots[at], self.embedding_norms[picked], query_norm)
         return similarity
 
     def candidates(
@@ -123,6 +144,44 @@ class CatalogueColumns:
         )
 
 
+class QueryDots:
+    """(embedding, country, size) → the grants of that country and size with an embedding, their dot products with
+    the embedding and its squared norm; least recently used first out past ``max_bytes``. Safe across threads."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, tuple[np.ndarray, np.ndarray, float]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def get(self, columns: CatalogueColumns, query: np.ndarray, country: str, size: str):
+        key = (query.tobytes(), country, size)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found
+        base = np.flatnonzero(columns.eligible(country, size) & columns.has_embedding).astype(np.int32)
+        dots, query_norm = pgvector_query_dots(columns.embeddings, base, query)
+        entry = (base, dots, query_norm)
+        with self._lock:
+            self.misses += 1
+            if key not in self._entries:
+                self._entries[key] = entry
+                self._bytes += base.nbytes + dots.nbytes
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                _, (old_base, old_dots, _) = self._entries.popitem(last=False)
+                self._bytes -= old_base.nbytes + old_dots.nbytes
+        return entry
+
+
 class CatalogueCache:
     """The current :class:`CatalogueColumns` of each database this process uses, reloaded when its version moves."""
 
@@ -132,24 +191,29 @@ class CatalogueCache:
         self._lock = asyncio.Lock()
         self.loads = 0
 
-    async def columns(self, conn: AsyncConnection, *, reload: bool = False) -> CatalogueColumns:
-        """The copy as of the catalogue version ``conn`` sees now (its own uncommitted changes included)."""
+    async def columns(
+        self, conn: AsyncConnection, *, reload: bool = False, key: tuple | None = None
+    ) -> CatalogueColumns:
+        """The copy as of the catalogue version ``conn`` sees now (its own uncommitted changes included). ``key``:
+        the :data:`CATALOGUE_KEY` values the caller has just read on ``conn`` with another statement (one round
+        trip fewer)."""
         async with self._lock:
-            key = tuple((await conn.execute(_CATALOGUE_KEY)).one())
+            if key is None:
+                key = tuple((await conn.execute(CATALOGUE_KEY)).one())
             if reload or key != self._key or self._columns is None:
                 rows = (await conn.execute(_ATTRIBUTES)).all()
                 self._columns = await asyncio.to_thread(_columns_of, rows)
                 self.loads += 1
                 # Each statement has its own snapshot: the rows are those of ``key`` only if no change committed
                 # in between. Otherwise they serve this call and the next call loads again.
-                settled = tuple((await conn.execute(_CATALOGUE_KEY)).one())
+                settled = tuple((await conn.execute(CATALOGUE_KEY)).one())
                 self._key = key if settled == key else None
             return self._columns
 
 
 # The row's xmin (the transaction that last bumped the version) tells a committed version from the same number
 # reached by a transaction that rolled back (a copy taken inside it must not be reused).
-_CATALOGUE_KEY = select(
+CATALOGUE_KEY = select(
     func.current_database(),
     catalogue_version.c.version,
     literal_column("catalogue_version.xmin::text", Text),

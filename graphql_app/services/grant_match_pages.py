@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, Select, and_, any_, bindparam, func, select
+from sqlalchemy import Float, Select, and_, any_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,10 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from graphql_app import access
 from graphql_app.auth import Principal
 from graphql_app.db.engine import Database
-from graphql_app.db.models import companies, grant_matches, grants
+from graphql_app.db.models import catalogue_version, companies, grant_matches, grants
 from graphql_app.db.statements import ShapedStatements
 from graphql_app.errors import not_found
-from graphql_app.services.catalogue import COMPANY_COLUMNS, GRANT_COLUMNS, visible_company
+from graphql_app.services.catalogue import (
+    COMPANY_COLUMNS,
+    GRANT_COLUMNS,
+    visible_company,
+    visible_company_conditions,
+)
+from graphql_app.services.grant_catalogue import CATALOGUE_KEY, CatalogueColumns
 from graphql_app.services.grant_matching import (
     ComputedMatch,
     computed_matches,
@@ -110,8 +116,9 @@ async def fetch_grant_match_pages(
     return _split_rows(await fetch_ranked_pages(db, statement, values, partition=partition, page=page))
 
 
-#: The matched grant's and company's columns on a page row, and the page row itself (tuples: attribute reads at
-#: C speed, where a SQLAlchemy row resolves each name in Python).
+#: A grant's and a company's API columns, and a stored page's row with its grant and company: named tuples, read at
+#: C speed (a SQLAlchemy row resolves each name in Python) and pickled fast (a live page's grants cross from a
+#: scoring process as these; a ``Row`` carries its result metadata along).
 GrantColumns = namedtuple("GrantColumns", [column.name for column in GRANT_COLUMNS])
 CompanyColumns = namedtuple("CompanyColumns", [column.name for column in COMPANY_COLUMNS])
 GrantMatchPageRow = namedtuple(
@@ -240,24 +247,74 @@ async def grant_match_statistics(
 @dataclass
 class LiveMatchPage:
     matches: list[ComputedMatch]
+    grants: list[GrantColumns]  # each match's grant
     cursors: list[str]
     total_count: int
     has_next_page: bool
     has_previous_page: bool
 
 
+#: Most grant rows a catalogue copy keeps for live pages (beyond, it starts over): pages show the top grants of
+#: each company, a small part of a large catalogue.
+MAX_KEPT_GRANT_ROWS = 20_000
+
+
+async def catalogue_grant_rows(
+    conn: AsyncConnection, columns: CatalogueColumns, ids: list[uuid.UUID]
+) -> list[GrantColumns]:
+    """The grants ``ids`` (API columns), read once per copy of the catalogue (``CatalogueColumns.grant_rows``)."""
+    kept = columns.grant_rows
+    found = {grant_id: kept[grant_id] for grant_id in ids if grant_id in kept}
+    missing = [grant_id for grant_id in ids if grant_id not in found]
+    if missing:
+        if len(kept) + len(missing) > MAX_KEPT_GRANT_ROWS:
+            kept.clear()
+        for row in await conn.execute(select(*GRANT_COLUMNS).where(grants.c.id.in_(missing))):
+            found[row.id] = kept[row.id] = GrantColumns(*row)
+    return [found[grant_id] for grant_id in ids]
+
+
+async def _visible_company_and_catalogue_key(
+    conn: AsyncConnection, principal: Principal, company_id: uuid.UUID
+) -> tuple[Row, tuple]:
+    """``visible_company`` and the catalogue's version key (``CATALOGUE_KEY``) in one statement."""
+    query = (
+        select(companies, *CATALOGUE_KEY.selected_columns)
+        .select_from(companies.join(catalogue_version, true()))
+        .where(*visible_company_conditions(principal, company_id))
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise not_found("Company", company_id)
+    return row, tuple(row[len(companies.c) :])
+
+
 async def live_grant_match_page(
-    db: Database, principal: Principal, company_id: uuid.UUID, min_score: float, first: int, after: str | None, now
+    db: Database,
+    principal: Principal,
+    company_id: uuid.UUID,
+    min_score: float,
+    first: int,
+    after: str | None,
+    now: datetime,
+    *,
+    offload_cpu: bool = True,
 ) -> LiveMatchPage:
-    """Matches computed now from the current catalogue and peers (nothing stored), offset-paged."""
+    """Matches computed now from the current catalogue and peers (nothing stored), offset-paged, with their grants.
+    ``offload_cpu``: see ``score_catalogue_for_company``."""
     offset = decode_offset_cursor(after)
     async with db.reader() as conn:
-        company = await visible_company(conn, principal, company_id)
-        scored = await score_catalogue_for_company(conn, company, now)
-    indices = listed_match_indices(scored, min_score)
-    window = indices[offset : offset + first]
+        company, catalogue_key = await _visible_company_and_catalogue_key(conn, principal, company_id)
+        scored = await score_catalogue_for_company(
+            conn, company, now, offload_cpu=offload_cpu, catalogue_key=catalogue_key
+        )
+        indices = listed_match_indices(scored, min_score)
+        window = indices[offset : offset + first]
+        matches = computed_matches(scored, window)
+        grant_rows = await catalogue_grant_rows(conn, scored.columns, [m.grant_id for m in matches])
     return LiveMatchPage(
-        matches=computed_matches(scored, window),
+        matches=matches,
+        grants=grant_rows,
         cursors=[encode_offset_cursor(offset + i) for i in range(len(window))],
         total_count=len(indices),
         has_next_page=offset + first < len(indices),

@@ -34,7 +34,7 @@ from graphql_app.matching.grants import (
     rank_grant_matches,
     score_grants_for_company,
 )
-from graphql_app.services.grant_catalogue import catalogue_cache, paused_gc
+from graphql_app.services.grant_catalogue import CatalogueColumns, catalogue_cache, paused_gc
 
 #: How many matches `calculateGrantMatches` stores per company.
 STORED_MATCHES_PER_COMPANY = 100
@@ -126,6 +126,7 @@ class ScoredCatalogue:
     profile: CompanyProfile
     candidates: GrantCandidates
     scores: GrantScoreTable
+    columns: CatalogueColumns | None = None  # the copy of the catalogue the candidates were taken from
 
 
 def company_profile(company: Row) -> CompanyProfile:
@@ -146,11 +147,19 @@ def whole_days_left(deadline: datetime | None, now: datetime) -> float:
     return float(math.floor((deadline - now).total_seconds() / 86400))
 
 
-async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: datetime) -> ScoredCatalogue:
+async def score_catalogue_for_company(
+    conn: AsyncConnection,
+    company: Row,
+    now: datetime,
+    *,
+    offload_cpu: bool = True,
+    catalogue_key: tuple | None = None,
+) -> ScoredCatalogue:
     """Pre-filter the open grants the company is eligible for, take their cosine similarity and other attributes
     from this process's copy of the catalogue (current as of ``conn``'s view), the peer signals from SQL, and
-    score them all (numpy, in a worker thread, so the event loop keeps serving)."""
-    columns = await catalogue_cache.columns(conn)
+    score them all (numpy; in a worker thread unless ``offload_cpu`` is false, so the event loop keeps serving).
+    ``catalogue_key``: see ``CatalogueCache.columns``."""
+    columns = await catalogue_cache.columns(conn, key=catalogue_key)
     rows = columns.prefiltered(company.country, company.size, now)
     signals: dict[str, tuple[float, int]] = {}
     if company.embedding is not None and len(rows):
@@ -159,11 +168,11 @@ async def score_catalogue_for_company(conn: AsyncConnection, company: Row, now: 
 
     def score() -> ScoredCatalogue:
         with paused_gc():
-            cosine = columns.cosine(rows, company.embedding)
+            cosine = columns.cosine(rows, company.embedding, company.country, company.size)
             candidates = columns.candidates(rows, cosine, signals, now)
-            return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates))
+            return ScoredCatalogue(company, profile, candidates, score_grants_for_company(profile, candidates), columns)
 
-    return await asyncio.to_thread(score)
+    return await asyncio.to_thread(score) if offload_cpu else score()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import strawberry
 
 from schema.scalars import JSON
 
+SCORE_BREAKDOWN_DESCRIPTION = "Each component's score, weight and contribution; sub-scores; the carbon bonus."
+
 
 @strawberry.interface(description="A company ↔ grant score with its five components and its explanation.")
 class GrantMatchScores:
@@ -16,6 +18,4 @@ class GrantMatchScores:
     collaborative_score: float = strawberry.field(description="What similar companies did with it, 0..1.")
     recency_score: float = strawberry.field(description="Deadline urgency, 0..1.")
     match_reasons: list[str] = strawberry.field(description="Why it matches, in words.")
-    score_breakdown: JSON = strawberry.field(
-        description="Each component's score, weight and contribution; sub-scores; the carbon bonus."
-    )
+    score_breakdown: JSON = strawberry.field(description=SCORE_BREAKDOWN_DESCRIPTION)

@@ -13,6 +13,7 @@ from graphql_app.db.engine import count_statements
 from graphql_app.db.models import catalogue_version, companies, grants
 from graphql_app.matching.grants import rank_grant_matches, score_grants_for_company
 from graphql_app.matching.similarity import pgvector_cosine_similarities, squared_norms
+from graphql_app.services.grant_catalogue import catalogue_cache
 from graphql_app.services.grant_matching import company_profile, score_catalogue_for_company
 from tests.api.factories import create_company, create_grants, deadline_in, grant_input
 from tests.conftest import TEST_NOW
@@ -45,15 +46,18 @@ async def test_live_scoring_sends_no_statement_over_the_grants_and_follows_chang
 
     with count_statements() as log:
         assert await live_scores(as_admin, company["id"]) == before
-    # The company, the catalogue version, the peer signals, the listed grants by id: no scan of the grants.
+    # The company with the catalogue version, the peer signals: no scan of the grants, and the page's grant rows
+    # (`grant { title }`) were read with the copy's first page, not again.
     assert not any(scans_grants(s) for s in log.statements), log.statements
-    assert log.count == 4, log.statements
+    assert log.count == 2, log.statements
 
     async def after_change() -> dict[str, float]:
         with count_statements() as log:
             scores = await live_scores(as_admin, company["id"])
         loads = [s for s in log.statements if scans_grants(s)]
         assert len(loads) == 1 and "vector_send" in loads[0], log.statements  # the copy, reloaded once
+        by_id = [s for s in log.statements if "WHERE grants.id IN" in s]
+        assert len(by_id) == 1, log.statements  # the page's grant rows, read again with the new copy
         return scores
 
     await create_grants(as_platform_admin, [grant_input("Created later")])
@@ -68,6 +72,10 @@ async def test_live_scoring_sends_no_statement_over_the_grants_and_follows_chang
 
     await as_platform_admin.data(UPDATE, {"id": ids["Other"], "input": {"deadline": deadline_in(-1)}})
     assert "Other" not in await after_change()  # closed
+
+    await as_platform_admin.data(UPDATE, {"id": ids["French"], "input": {"title": "French, renamed"}})
+    assert set(await after_change()) == {"Plain", "French, renamed", "Created later"}  # no stale grant row
+    assert set(await live_scores(as_admin, company["id"])) == {"Plain", "French, renamed", "Created later"}
 
     description = "Plain: funding for offshore wind farms and marine energy."
     await as_platform_admin.data(UPDATE, {"id": ids["Plain"], "input": {"description": description}})
@@ -175,3 +183,50 @@ async def test_a_copy_taken_inside_a_rolled_back_transaction_is_not_reused(servi
         assert await conn.scalar(version) == rolled_back_version
     after = await live_scores(as_admin, company["id"])
     assert after == {"A": before["A"]}  # A without the rolled-back carbon focus; B no longer eligible
+
+
+async def test_a_companys_kept_dot_products_give_pgvectors_cosine_and_follow_its_edits(
+    services, as_platform_admin, as_admin
+):
+    """The second scoring of a company reuses its dot products (``CatalogueColumns.query_dots``); an edit to its
+    text (a new embedding), country or size is scored afresh — each time bit-equal to pgvector."""
+    await create_grants(
+        as_platform_admin,
+        [
+            grant_input("Wind", description="Offshore wind farms."),
+            grant_input("Swedish", countries=["SE"], description="Forestry."),
+            grant_input("Large only", sizes=["LARGE"], description="Steel plants."),
+        ],
+    )
+    company_id = uuid.UUID((await create_company(as_admin))["id"])  # DE, SMALL
+
+    async def scored_against_pgvector() -> tuple[dict, int, int]:
+        async with services.db.reader() as conn:
+            company = (await conn.execute(select(companies).where(companies.c.id == company_id))).one()
+            kept = (await catalogue_cache.columns(conn)).query_dots
+            hits, misses = kept.hits, kept.misses
+            scored = await score_catalogue_for_company(conn, company, TEST_NOW)
+            reference = {row.id: row.cosine for row in await conn.execute(_pgvector_candidates(company))}
+        mine = dict(zip(scored.candidates.ids, scored.candidates.cosine_similarity.tolist(), strict=True))
+        assert mine == reference  # the same candidates, bit-equal cosines
+        return mine, kept.hits - hits, kept.misses - misses
+
+    first, hits, misses = await scored_against_pgvector()
+    again, hits_again, misses_again = await scored_against_pgvector()
+    assert (hits, misses, hits_again, misses_again) == (0, 1, 1, 0) and again == first
+
+    edits = [
+        {"description": "Floating wind turbines and marine energy."},  # re-embedded
+        {"country": "SE"},  # other candidates: the Swedish call is in
+        {"employees": 900},  # LARGE: the large-only call is in
+    ]
+    for edit in edits:
+        await as_admin.data(
+            "mutation($id: ID!, $input: CompanyUpdateInput!) { updateCompany(id: $id, input: $input) { id } }",
+            {"id": str(company_id), "input": edit},
+        )
+        changed, hits, misses = await scored_against_pgvector()
+        assert (hits, misses) == (0, 1), edit
+        assert changed != first, edit
+        first = changed
+    assert len(first) == 3  # all three grants are candidates of the large Swedish company

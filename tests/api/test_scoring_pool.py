@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.api.factories import create_company, create_grants, grant_input
@@ -59,3 +61,21 @@ async def test_live_pages_from_the_scoring_process_equal_in_process_ones(
         refused = await pooled({"c": stranger["id"], "first": 5})
         assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND" and refused["data"] is None
     assert services.scoring_pool is None  # stopped with the app
+
+
+async def test_a_scoring_process_that_dies_fails_its_requests_instead_of_hanging(live_server, services, as_admin):
+    company = await create_company(as_admin)
+    token = token_for("tenant-a", ("ORG_ADMIN",))
+    async with live_server(scoring_processes=1) as server, httpx.AsyncClient(timeout=60) as client:
+
+        async def pooled() -> dict:
+            body = {"query": LIVE, "variables": {"c": company["id"], "first": 5}}
+            response = await client.post(server.graphql_url, json=body, headers={"Authorization": f"Bearer {token}"})
+            return response.json()
+
+        assert not (await pooled()).get("errors")
+        (worker,) = services.scoring_pool._workers
+        worker.process.kill()
+        worker.process.join(timeout=10)
+        failed = await asyncio.wait_for(pooled(), timeout=30)
+        assert failed["data"] is None and failed["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
