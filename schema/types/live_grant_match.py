@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from graphql_app.services.grant_match_pages import GrantColumns
 from graphql_app.services.grant_matching import ComputedMatch
+from schema.execution import DIRECT
 from schema.scalars import JSON
 from schema.types.grant import Grant
 from schema.types.grant_match_scores import SCORE_BREAKDOWN_DESCRIPTION, GrantMatchScores
@@ -26,7 +27,7 @@ class LiveGrantMatch(GrantMatchScores):
         # Rendered only when asked for (twenty JSON objects per page otherwise).
         return self.computed.score_breakdown
 
-    @strawberry.field(description="The matched grant.")
+    @strawberry.field(description="The matched grant.", metadata={DIRECT: True})
     def grant(self, info: Info) -> Grant:
         # Not a coroutine function: with the row at hand the field resolves without an awaitable (graphql-core
         # awaits what a resolver returns when it is one).
