@@ -181,7 +181,8 @@ class Database:
         return self._fast_pool
 
     def pool_connections(self) -> dict[str, tuple[int, int]]:
-        """(in use, idle) connections of each pool: ``resolvers`` (SQLAlchemy) and ``plans`` (compiled plans)."""
+        """(in use, idle) connections of each pool: ``resolvers`` (SQLAlchemy) and ``plans`` (compiled plans and
+        the resolvers' match pages, ``fetch_rows``)."""
         pool = self.engine.sync_engine.pool
         stats = {"resolvers": (pool.checkedout(), pool.checkedin())}
         if self._fast_pool is not None:
