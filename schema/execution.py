@@ -356,26 +356,3 @@ class MatchgraphExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
-
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: Any,
-        path: Any,
-        position_context: Any,
-    ) -> Any:
-        middleware = self.middleware_manager
-        if middleware is None or middleware._middleware_resolvers is None:  # Strawberry's manager, empty
-            field_def = parent_type.fields.get(field_details_list[0].node.name.value)
-            plain = _plain_field(field_def) if field_def is not None else None
-            if plain is not None:
-                try:
-                    value = plain.read(source)
-                    if not plain.is_list or value is None:
-                        return _coerce(plain, value, plain.non_null)
-                    if isinstance(value, list | tuple):
-                        return [_coerce(plain, item, plain.item_non_null) for item in value]
-                except Exception:
-                    pass
-        return super().execute_field(parent_type, source, field_details_list, path, position_context)

@@ -31,12 +31,14 @@ class JobMatchesByParentLoader(DataLoader[Key, MatchPage]):
         results: dict[Key, MatchPage] = {}
         for (flt, page), ids in groups.items():
             pages = await fetch_job_match_pages(self.db, self.principal, self.parent, ids, flt, page)
+            totals: dict[uuid.UUID, int] = {}
+            past_the_end = [parent_id for parent_id in ids if parent_id not in pages] if page.after else []
+            if past_the_end:  # their totals still count the whole lists
+                async with self.db.reader() as conn:
+                    for parent_id in past_the_end:
+                        totals[parent_id] = await count_job_matches(conn, self.principal, self.parent, parent_id, flt)
             for parent_id in ids:
-                total = 0
-                if parent_id not in pages and page.after:  # past the end: the total still counts the list
-                    async with self.db.reader() as conn:
-                        total = await count_job_matches(conn, self.principal, self.parent, parent_id, flt)
                 results[(parent_id, flt, page)] = pages.get(parent_id) or MatchPage(
-                    total_count=total, has_previous_page=page.after is not None
+                    total_count=totals.get(parent_id, 0), has_previous_page=page.after is not None
                 )
         return [results[key] for key in keys]

@@ -11,9 +11,10 @@ import functools
 import operator
 import uuid
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, Select, and_, any_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -113,7 +114,7 @@ async def fetch_grant_match_pages(
         values[MIN_SCORE] = flt.min_score
     if by_company:
         values[COMPANY_IDS] = company_ids
-    return _split_rows(await fetch_ranked_pages(db, statement, values, partition=partition, page=page))
+    return await fetch_ranked_pages(db, statement, values, partition=partition, page=page, row_reader=_page_row_reader)
 
 
 #: A grant's and a company's API columns, and a stored page's row with its grant and company: named tuples, read at
@@ -127,27 +128,19 @@ GrantMatchPageRow = namedtuple(
 
 
 @functools.cache
-def _page_row_reader(fields: tuple[str, ...]) -> Callable[[Row], GrantMatchPageRow]:
-    """Splits a page statement's row (its column names: ``fields``) into a :data:`GrantMatchPageRow`."""
+def _page_row_reader(fields: tuple[str, ...]) -> Callable[[Sequence[Any]], GrantMatchPageRow]:
+    """Splits a page statement's record (its column names: ``fields``) into a :data:`GrantMatchPageRow`."""
     match = operator.itemgetter(*(fields.index(name) for name in (*(c.name for c in MATCH_COLUMNS), "total_count")))
     position = fields.index("position")
     grant = operator.itemgetter(*(fields.index(GRANT_PREFIX + name) for name in GrantColumns._fields))
     company = operator.itemgetter(*(fields.index(COMPANY_PREFIX + name) for name in CompanyColumns._fields))
     company_id = fields.index(COMPANY_PREFIX + "id")
 
-    def read(row: Row) -> GrantMatchPageRow:
+    def read(row: Sequence[Any]) -> GrantMatchPageRow:
         visible_company = CompanyColumns._make(company(row)) if row[company_id] is not None else None
         return GrantMatchPageRow(*match(row), row[position], GrantColumns._make(grant(row)), visible_company)
 
     return read
-
-
-def _split_rows(pages: dict[uuid.UUID | None, MatchPage]) -> dict[uuid.UUID | None, MatchPage]:
-    for page in pages.values():
-        if page.rows:
-            read = _page_row_reader(tuple(page.rows[0]._fields))
-            page.rows = [read(row) for row in page.rows]
-    return pages
 
 
 async def count_grant_matches(

@@ -13,7 +13,9 @@ import math
 import struct
 import uuid
 from collections import namedtuple
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from sqlalchemy import Integer, Select, and_, bindparam, func, literal_column, or_, select
@@ -138,19 +140,30 @@ def ranked_page_values(page: PageRequest) -> dict[str, object]:
     return values
 
 
+#: Builds a page's row from one record of its statement; made from the statement's column names.
+RowReader = Callable[[Sequence[Any]], Any]
+
+
 async def fetch_ranked_pages(
-    db: Database, statement: ShapedStatement, values: dict, *, partition: str | None, page: PageRequest
+    db: Database,
+    statement: ShapedStatement,
+    values: dict,
+    *,
+    partition: str | None,
+    page: PageRequest,
+    row_reader: Callable[[tuple[str, ...]], RowReader] | None = None,
 ) -> dict[object, MatchPage]:
     """Runs a :func:`ranked_pages_statement` (``values``: the base's and :func:`ranked_page_values`); pages keyed by
-    partition value (``None`` when ``partition`` is None), their rows named tuples of the statement's columns."""
+    partition value (``None`` when ``partition`` is None). Their rows are what ``row_reader(columns)`` builds,
+    by default named tuples of the statement's columns."""
     records = await db.fetch_rows(statement.sql, *statement.arguments(values))
     pages: dict[object, MatchPage] = {}
     if not records:
         return pages
-    row_type = _row_type(tuple(records[0].keys()))
-    key_index = row_type._fields.index(partition) if partition else None
-    total_index, position_index = row_type._fields.index("total_count"), row_type._fields.index("position")
-    json_indexes = [i for i, name in enumerate(row_type._fields) if name in statement.json_columns]
+    columns = tuple(records[0].keys())
+    read = row_reader(columns) if row_reader is not None else _named_rows(columns, statement.json_columns)
+    key_index = columns.index(partition) if partition else None
+    total_index, position_index = columns.index("total_count"), columns.index("position")
     for record in records:
         key = record[key_index] if key_index is not None else None
         current = pages.get(key)
@@ -158,19 +171,26 @@ async def fetch_ranked_pages(
             current = pages[key] = MatchPage(total_count=record[total_index], has_previous_page=page.after is not None)
         if record[position_index] > page.first:
             current.has_next_page = True
-        elif json_indexes:
-            values = list(record)
-            for i in json_indexes:
-                values[i] = orjson.loads(values[i]) if values[i] is not None else None
-            current.rows.append(row_type._make(values))
         else:
-            current.rows.append(row_type._make(record))
+            current.rows.append(read(record))
     return pages
 
 
 @functools.cache
-def _row_type(columns: tuple[str, ...]) -> type:
-    return namedtuple("PageRow", columns)
+def _named_rows(columns: tuple[str, ...], json_columns: frozenset[str]) -> RowReader:
+    """Rows as named tuples of ``columns``, the JSON ones decoded (asyncpg returns them as text)."""
+    row_type = namedtuple("PageRow", columns)
+    json_indexes = [i for i, name in enumerate(columns) if name in json_columns]
+    if not json_indexes:
+        return row_type._make
+
+    def read(record: Sequence[Any]) -> Any:
+        values = list(record)
+        for i in json_indexes:
+            values[i] = orjson.loads(values[i]) if values[i] is not None else None
+        return row_type._make(values)
+
+    return read
 
 
 @dataclass
